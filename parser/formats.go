@@ -1,0 +1,746 @@
+package parser
+
+import (
+	"strings"
+	"time"
+)
+
+// The header checks below look at fixed positions only: they run on every
+// line, including continuation lines that belong to no format.
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func digitsAt(b []byte, i, n int) bool {
+	if i+n > len(b) {
+		return false
+	}
+	for _, c := range b[i : i+n] {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// nginx: "2006/01/02 15:04:05 [error] 123#123: "
+func isNginxHeader(b []byte) bool {
+	if len(b) < 27 || !digitsAt(b, 0, 4) || b[4] != '/' || !digitsAt(b, 5, 2) || b[7] != '/' ||
+		!digitsAt(b, 8, 2) || b[10] != ' ' || !digitsAt(b, 11, 2) || b[13] != ':' ||
+		!digitsAt(b, 14, 2) || b[16] != ':' || !digitsAt(b, 17, 2) || b[19] != ' ' || b[20] != '[' {
+		return false
+	}
+	_, n := nginxLevel(b[21:])
+	if n == 0 {
+		return false
+	}
+	i := 21 + n
+	return i < len(b) && isDigit(b[i])
+}
+
+// nginxLevel reads "error] " and returns the level and the bytes used.
+func nginxLevel(b []byte) (Level, int) {
+	end := -1
+	for i := 0; i < len(b) && i < 8; i++ {
+		if b[i] == ']' {
+			end = i
+			break
+		}
+	}
+	if end <= 0 || end+1 >= len(b) || b[end+1] != ' ' {
+		return LevelNone, 0
+	}
+	var l Level
+	switch string(b[:end]) {
+	case "emerg":
+		l = LevelEmerg
+	case "alert":
+		l = LevelAlert
+	case "crit":
+		l = LevelCrit
+	case "error":
+		l = LevelError
+	case "warn":
+		l = LevelWarn
+	case "notice":
+		l = LevelNotice
+	case "info":
+		l = LevelInfo
+	case "debug":
+		l = LevelDebug
+	default:
+		return LevelNone, 0
+	}
+	return l, end + 2
+}
+
+// nginx writes "nginx: [emerg] ..." to stderr before its log is open;
+// such lines end up in the log when stderr is redirected there.
+func isNginxBare(b []byte) bool {
+	if len(b) < 10 || string(b[:8]) != "nginx: [" {
+		return false
+	}
+	_, n := nginxLevel(b[8:])
+	return n > 0
+}
+
+// Apache 2.4: "[Thu Jun 27 11:55:44.569531 2013] [proxy:error] [pid 1"
+func isApache24Header(b []byte) bool {
+	n := apacheTimeLen(b)
+	if n == 0 || n+3 >= len(b) || b[n] != ' ' || b[n+1] != '[' {
+		return false
+	}
+	rest := b[n+2:]
+	close := -1
+	for i := 0; i < len(rest) && i < 40; i++ {
+		if rest[i] == ']' {
+			close = i
+			break
+		}
+	}
+	if close < 0 {
+		return false
+	}
+	lv := rest[:close]
+	if i := lastByte(lv, ':'); i >= 0 {
+		lv = lv[i+1:]
+	}
+	if _, ok := ParseLevel(string(lv)); !ok {
+		return false
+	}
+	rest = rest[close+1:]
+	return len(rest) >= 6 && string(rest[:6]) == " [pid "
+}
+
+// Apache 2.2: "[Wed Oct 11 14:32:52 2000] [error] "
+func isApache22Header(b []byte) bool {
+	n := apacheTimeLen(b)
+	if n == 0 || n+3 >= len(b) || b[n] != ' ' || b[n+1] != '[' {
+		return false
+	}
+	rest := b[n+2:]
+	close := -1
+	for i := 0; i < len(rest) && i < 8; i++ {
+		if rest[i] == ']' {
+			close = i
+			break
+		}
+	}
+	if close < 0 {
+		return false
+	}
+	_, ok := ParseLevel(string(rest[:close]))
+	return ok && !(len(rest) > close+6 && string(rest[close+1:close+7]) == " [pid ")
+}
+
+// apacheTimeLen returns the length of "[Www Mmm dd hh:mm:ss[.uuuuuu] yyyy]"
+// at the start of b, or 0.
+func apacheTimeLen(b []byte) int {
+	// [Thu Jun 27 11:55:44 2013]
+	// 0    5   9  12       21
+	if len(b) < 26 || b[0] != '[' || b[4] != ' ' || b[8] != ' ' || b[11] != ' ' ||
+		!(b[9] == ' ' || isDigit(b[9])) || !isDigit(b[10]) ||
+		!digitsAt(b, 12, 2) || b[14] != ':' || !digitsAt(b, 15, 2) || b[17] != ':' || !digitsAt(b, 18, 2) {
+		return 0
+	}
+	if month(b[5:8]) == 0 {
+		return 0
+	}
+	i := 20
+	if b[i] == '.' {
+		i++
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i+6 > len(b) || b[i] != ' ' || !digitsAt(b, i+1, 4) || b[i+5] != ']' {
+		return 0
+	}
+	return i + 6
+}
+
+// php-fpm: "[21-Nov-2026 19:26:09] WARNING: " or with ".123456".
+func isFPMHeader(b []byte) bool {
+	n := fpmTimeLen(b)
+	if n == 0 || n+1 >= len(b) || b[n] != ' ' {
+		return false
+	}
+	_, m := fpmLevel(b[n+1:])
+	return m > 0
+}
+
+// php-fpm slowlog: "[21-Nov-2026 19:26:08]  [pool www] pid 24168"
+func isFPMSlowHeader(b []byte) bool {
+	n := fpmTimeLen(b)
+	return n > 0 && len(b) > n+8 && string(b[n:n+8]) == "  [pool "
+}
+
+// Child output with decorate_workers_output = no, or a child's own zlog
+// line: "NOTICE: PHP message: ...", no time.
+func isFPMBare(b []byte) bool {
+	_, m := fpmLevel(b)
+	return m > 0
+}
+
+func fpmTimeLen(b []byte) int {
+	// [21-Nov-2026 19:26:09]
+	if len(b) < 22 || b[0] != '[' || !digitsAt(b, 1, 2) || b[3] != '-' || b[7] != '-' ||
+		!digitsAt(b, 8, 4) || b[12] != ' ' || !digitsAt(b, 13, 2) || b[15] != ':' ||
+		!digitsAt(b, 16, 2) || b[18] != ':' || !digitsAt(b, 19, 2) {
+		return 0
+	}
+	if month(b[4:7]) == 0 {
+		return 0
+	}
+	i := 21
+	if b[i] == '.' {
+		i++
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i >= len(b) || b[i] != ']' {
+		return 0
+	}
+	return i + 1
+}
+
+func fpmLevel(b []byte) (Level, int) {
+	for _, c := range [...]struct {
+		s string
+		l Level
+	}{{"WARNING: ", LevelWarn}, {"NOTICE: ", LevelNotice}, {"ERROR: ", LevelError}, {"ALERT: ", LevelAlert}, {"DEBUG: ", LevelDebug}} {
+		if len(b) >= len(c.s) && string(b[:len(c.s)]) == c.s {
+			return c.l, len(c.s)
+		}
+	}
+	return LevelNone, 0
+}
+
+func lastByte(b []byte, c byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+func month[T string | []byte](b T) int {
+	if len(b) != 3 {
+		return 0
+	}
+	for i, m := range months {
+		if string(b) == m {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// atoi reads the decimal digits at the start of s.
+func atoi(s string) (int64, int) {
+	var n int64
+	i := 0
+	for i < len(s) && isDigit(s[i]) && i < 18 {
+		n = n*10 + int64(s[i]-'0')
+		i++
+	}
+	return n, i
+}
+
+func num(s string) int {
+	n, _ := atoi(s)
+	return int(n)
+}
+
+// mktime builds a time in the parser's zone. time.Date is the costly part
+// of parsing a line, so the start of the hour is cached.
+func (p *Parser) mktime(y, mo, d, h, mi, s, ns int) time.Time {
+	key := [4]int{y, mo, d, h}
+	if key != p.hourKey || p.hourBase.IsZero() {
+		p.hourKey = key
+		p.hourBase = time.Date(y, time.Month(mo), d, h, 0, 0, 0, p.loc)
+	}
+	if mi > 59 || s > 60 {
+		return time.Date(y, time.Month(mo), d, h, mi, s, ns, p.loc)
+	}
+	return p.hourBase.Add(time.Duration(mi)*time.Minute + time.Duration(s)*time.Second + time.Duration(ns))
+}
+
+// micros reads up to 9 fraction digits as nanoseconds.
+func nanos(s string) int {
+	ns := 0
+	n := 0
+	for n < len(s) && n < 9 && isDigit(s[n]) {
+		ns = ns*10 + int(s[n]-'0')
+		n++
+	}
+	for i := n; i < 9; i++ {
+		ns *= 10
+	}
+	return ns
+}
+
+// ---- nginx ----
+
+func (p *Parser) parseNginx(e *Entry) bool {
+	s := e.Raw
+	e.Format, e.Server = FormatNginx, Nginx
+	var rest string
+	if p.pendBare {
+		// "nginx: [emerg] message"
+		l, n := nginxLevel([]byte(s[8:]))
+		if n == 0 {
+			return false
+		}
+		e.Level = l
+		rest = s[8+n:]
+	} else {
+		e.Time = p.mktime(num(s[0:4]), num(s[5:7]), num(s[8:10]), num(s[11:13]), num(s[14:16]), num(s[17:19]), 0)
+		l, n := nginxLevel([]byte(s[21:min(len(s), 30)]))
+		if n == 0 {
+			return false
+		}
+		e.Level = l
+		rest = s[21+n:]
+		pid, k := atoi(rest)
+		if k == 0 || k >= len(rest) || rest[k] != '#' {
+			return false
+		}
+		e.PID = pid
+		rest = rest[k+1:]
+		tid, k := atoi(rest)
+		if k == 0 || !strings.HasPrefix(rest[k:], ": ") {
+			return false
+		}
+		e.TID = tid
+		rest = rest[k+2:]
+		if strings.HasPrefix(rest, "*") {
+			if c, k := atoi(rest[1:]); k > 0 && strings.HasPrefix(rest[1+k:], " ") {
+				e.Conn = c
+				rest = rest[k+2:]
+			}
+		}
+	}
+	msg := rest
+	if i := nginxContext(rest); i >= 0 {
+		msg = rest[:i]
+		nginxFields(e, rest[i:])
+	} else if i := strings.LastIndex(rest, ", resolver: "); i >= 0 && !strings.ContainsAny(rest[i+12:], " \"\n") {
+		msg = rest[:i]
+		e.Upstream = rest[i+12:]
+	}
+	e.Message = msg
+	core := msg
+	if i := strings.LastIndex(msg, " while "); i >= 0 && isAction(msg[i+7:]) {
+		e.Action = msg[i+7:]
+		core = msg[:i]
+	}
+	nginxErrno(e, core)
+	return true
+}
+
+func isAction(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == ' ' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// nginxErrno reads " (111: Connection refused)" at the end of s.
+func nginxErrno(e *Entry, s string) {
+	if !strings.HasSuffix(s, ")") {
+		return
+	}
+	i := strings.LastIndex(s, " (")
+	if i < 0 {
+		return
+	}
+	in := s[i+2 : len(s)-1]
+	n, k := atoi(in)
+	if k == 0 || !strings.HasPrefix(in[k:], ": ") {
+		return
+	}
+	e.Errno = int(n)
+	e.ErrText = in[k+2:]
+}
+
+// nginxContext returns the index in s of ", client: " that starts the
+// context fields, trying from the right: a log line may quote text that
+// itself contains ", client: ". A client address has no spaces, which is
+// what tells the real one apart.
+func nginxContext(s string) int {
+	end := len(s)
+	for {
+		i := strings.LastIndex(s[:end], ", client: ")
+		if i < 0 {
+			return -1
+		}
+		start := i
+		if strings.HasSuffix(s[:i], ", udp") {
+			start = i - 5 // ", udp client: " (stream module)
+		}
+		v := s[i+10:]
+		if j := strings.Index(v, ", server: "); j >= 0 {
+			v = v[:j]
+		}
+		if v != "" && !strings.ContainsAny(v, " \"\n") {
+			return start
+		}
+		end = i
+	}
+}
+
+var nginxKeys = [...]string{"request", "subrequest", "upstream", "host", "referrer"}
+
+func nginxFields(e *Entry, s string) {
+	s = strings.TrimPrefix(s, ", udp")
+	s = strings.TrimPrefix(s, ", client: ")
+	j := strings.Index(s, ", server: ")
+	if j < 0 {
+		e.Client = s
+		return
+	}
+	e.Client = s[:j]
+	s = s[j+10:]
+	// server: runs to the first quoted key, or to the stream module's
+	// byte counters, or to the end.
+	end := len(s)
+	for _, k := range nginxKeys {
+		if i := strings.Index(s, ", "+k+": \""); i >= 0 && i < end {
+			end = i
+		}
+	}
+	if i := strings.Index(s, ", upstream: "); i >= 0 && i < end {
+		end = i
+	}
+	e.VHost = s[:end]
+	s = s[end:]
+	for ki, k := range nginxKeys {
+		pre := ", " + k + ": \""
+		if !strings.HasPrefix(s, pre) {
+			continue
+		}
+		s = s[len(pre):]
+		v, rest := nginxQuoted(s, nginxKeys[ki+1:])
+		s = rest
+		switch k {
+		case "request":
+			e.Request = v
+		case "subrequest":
+			e.Subrequest = v
+		case "upstream":
+			e.Upstream = v
+		case "host":
+			e.Host = v
+		case "referrer":
+			e.Referrer = v
+		}
+	}
+	// Stream module: upstream: "10.0.0.1:3306", bytes from/to ...
+	if e.Upstream == "" && strings.HasPrefix(s, ", upstream: \"") {
+		v, _ := nginxQuoted(s[13:], nil)
+		e.Upstream = v
+	}
+}
+
+// nginxQuoted returns the value up to the closing quote that is followed
+// by one of the later keys or by the end. A value cut by nginx's 2048-byte
+// limit has no closing quote and runs to the end.
+func nginxQuoted(s string, later []string) (string, string) {
+	from := 0
+	for {
+		i := strings.IndexByte(s[from:], '"')
+		if i < 0 {
+			return s, ""
+		}
+		i += from
+		after := s[i+1:]
+		if after == "" || strings.HasPrefix(after, ", bytes from/to") {
+			return s[:i], after
+		}
+		for _, k := range later {
+			if strings.HasPrefix(after, ", "+k+": \"") {
+				return s[:i], after
+			}
+		}
+		from = i + 1
+	}
+}
+
+// ---- Apache ----
+
+func (p *Parser) parseApacheTime(e *Entry, s string) (int, bool) {
+	n := apacheTimeLen([]byte(s[:min(len(s), 40)]))
+	if n == 0 {
+		return 0, false
+	}
+	// [Thu Jun 27 11:55:44.569531 2013]
+	day := num(strings.TrimLeft(s[9:11], " "))
+	ns := 0
+	if s[20] == '.' {
+		ns = nanos(s[21:])
+	}
+	year := num(s[n-5 : n-1])
+	e.Time = p.mktime(year, month(s[5:8]), day, num(s[12:14]), num(s[15:17]), num(s[18:20]), ns)
+	return n, true
+}
+
+func (p *Parser) parseApache24(e *Entry) bool {
+	s := e.Raw
+	e.Format, e.Server = FormatApache24, Apache
+	n, ok := p.parseApacheTime(e, s)
+	if !ok {
+		return false
+	}
+	s = s[n+2:] // past "] ["
+	close := strings.IndexByte(s, ']')
+	if close < 0 {
+		return false
+	}
+	ml := s[:close]
+	if i := strings.LastIndexByte(ml, ':'); i >= 0 {
+		e.Module = ml[:i]
+		ml = ml[i+1:]
+	}
+	if e.Level, ok = ParseLevel(ml); !ok {
+		return false
+	}
+	s = s[close+1:]
+	if !strings.HasPrefix(s, " [pid ") {
+		return false
+	}
+	s = s[6:]
+	close = strings.IndexByte(s, ']')
+	if close < 0 {
+		return false
+	}
+	pt := s[:close]
+	if i := strings.Index(pt, ":tid "); i >= 0 {
+		e.TID, _ = atoi(pt[i+5:])
+		pt = pt[:i]
+	}
+	e.PID, _ = atoi(pt)
+	s = strings.TrimPrefix(s[close+1:], " ")
+	s = apacheSourceLoc(s)
+	s = apacheStatus(e, s)
+	s = apacheClient(e, s)
+	apacheMessage(e, s)
+	return true
+}
+
+func (p *Parser) parseApache22(e *Entry) bool {
+	s := e.Raw
+	e.Format, e.Server = FormatApache22, Apache
+	n, ok := p.parseApacheTime(e, s)
+	if !ok {
+		return false
+	}
+	s = s[n+2:]
+	close := strings.IndexByte(s, ']')
+	if close < 0 {
+		return false
+	}
+	if e.Level, ok = ParseLevel(s[:close]); !ok {
+		return false
+	}
+	s = strings.TrimPrefix(s[close+1:], " ")
+	s = apacheSourceLoc(s)
+	// 2.2 writes [client] before the status, 2.4 after it.
+	s = apacheClient(e, s)
+	s = apacheStatus(e, s)
+	apacheMessage(e, s)
+	return true
+}
+
+// apacheSourceLoc skips "proxy_util.c(2573): " (debug and trace levels).
+func apacheSourceLoc(s string) string {
+	sp := strings.IndexByte(s, ' ')
+	if sp > 3 && strings.HasSuffix(s[:sp], "):") {
+		if o := strings.IndexByte(s[:sp], '('); o > 0 {
+			if _, k := atoi(s[o+1:]); k > 0 && o+1+k == sp-2 {
+				return s[sp+1:]
+			}
+		}
+	}
+	return s
+}
+
+// apacheStatus reads "(111)Connection refused: ", "(70007)The timeout
+// specified has expired: ", "(EAI 2)Name or service not known: ".
+func apacheStatus(e *Entry, s string) string {
+	if !strings.HasPrefix(s, "(") {
+		return s
+	}
+	close := strings.IndexByte(s, ')')
+	if close < 2 || close > 24 {
+		return s
+	}
+	code := s[1:close]
+	var errno int64
+	switch {
+	case strings.HasPrefix(code, "EAI "), strings.HasPrefix(code, "OS "), strings.HasPrefix(code, "os 0x"):
+	default:
+		c := strings.TrimPrefix(code, "-")
+		n, k := atoi(c)
+		if k == 0 || k != len(c) {
+			return s
+		}
+		errno = n
+		if c != code {
+			errno = -n
+		}
+	}
+	text := s[close+1:]
+	colon := strings.Index(text, ": ")
+	if colon < 0 {
+		return s
+	}
+	e.Status = code
+	e.Errno = int(errno)
+	e.ErrText = text[:colon]
+	return text[colon+2:]
+}
+
+func apacheClient(e *Entry, s string) string {
+	for _, pre := range [...]string{"[client ", "[remote "} {
+		if strings.HasPrefix(s, pre) {
+			close := strings.IndexByte(s, ']')
+			if close < 0 {
+				return s
+			}
+			e.Client = s[len(pre):close]
+			return strings.TrimPrefix(s[close+1:], " ")
+		}
+	}
+	return s
+}
+
+func apacheMessage(e *Entry, s string) {
+	if i := strings.LastIndex(s, ", referer: "); i >= 0 {
+		e.Referrer = s[i+11:]
+		s = s[:i]
+	}
+	e.Message = s
+	if strings.HasPrefix(s, "AH") {
+		_, k := atoi(s[2:])
+		if (k == 5 || k == 6) && strings.HasPrefix(s[2+k:], ": ") {
+			e.AHCode = s[:2+k]
+		}
+	}
+}
+
+// parseBare handles a line with no known header. In an Apache log that is
+// a startup message written without prefix:
+// "(98)Address already in use: AH00072: make_sock: could not bind ...".
+func (p *Parser) parseBare(e *Entry) bool {
+	if p.format != FormatApache24 && p.format != FormatApache22 {
+		return false
+	}
+	s := apacheStatus(e, e.Raw)
+	apacheMessage(e, s)
+	if e.AHCode == "" && s != "no listening sockets available, shutting down" {
+		e.Status, e.Errno, e.ErrText, e.Message, e.Referrer = "", 0, "", "", ""
+		return false
+	}
+	e.Format, e.Server = p.format, Apache
+	return true
+}
+
+// ---- php-fpm ----
+
+func (p *Parser) parseFPMTime(e *Entry, s string) int {
+	n := fpmTimeLen([]byte(s[:min(len(s), 32)]))
+	if n == 0 {
+		return 0
+	}
+	ns := 0
+	if s[21] == '.' {
+		ns = nanos(s[22:])
+	}
+	e.Time = p.mktime(num(s[8:12]), month(s[4:7]), num(s[1:3]), num(s[13:15]), num(s[16:18]), num(s[19:21]), ns)
+	return n
+}
+
+func (p *Parser) parseFPM(e *Entry) bool {
+	s := e.Raw
+	e.Format, e.Server = FormatFPM, FPM
+	if !p.pendBare {
+		n := p.parseFPMTime(e, s)
+		if n == 0 {
+			return false
+		}
+		s = s[n+1:]
+	}
+	l, m := fpmLevel([]byte(s[:min(len(s), 10)]))
+	if m == 0 {
+		return false
+	}
+	e.Level = l
+	s = s[m:]
+	// log_level = debug: "pid 812, fpm_pctl_perform_idle_server_maintenance(), line 383: "
+	if strings.HasPrefix(s, "pid ") {
+		if pid, k := atoi(s[4:]); k > 0 && strings.HasPrefix(s[4+k:], ", ") {
+			t := s[6+k:]
+			if i := strings.Index(t, "(), line "); i > 0 && !strings.ContainsAny(t[:i], " ") {
+				if _, k2 := atoi(t[i+9:]); k2 > 0 && strings.HasPrefix(t[i+9+k2:], ": ") {
+					e.PID = pid
+					s = t[i+11+k2:]
+				}
+			}
+		}
+	}
+	s = fpmPool(e, s)
+	e.Message = s
+	if rest, ok := strings.CutPrefix(s, "child "); ok {
+		if c, k := atoi(rest); k > 0 && (k == len(rest) || rest[k] == ' ' || rest[k] == ',') {
+			e.Child = c
+		}
+	}
+	// ZLOG_SYSERROR: "...: No such file or directory (2)"
+	if strings.HasSuffix(s, ")") {
+		if o := strings.LastIndex(s, " ("); o >= 0 {
+			if n, k := atoi(s[o+2:]); k > 0 && o+2+k == len(s)-1 {
+				if c := strings.LastIndex(s[:o], ": "); c >= 0 {
+					e.Errno = int(n)
+					e.ErrText = s[c+2 : o]
+				}
+			}
+		}
+	}
+	return true
+}
+
+func fpmPool(e *Entry, s string) string {
+	if strings.HasPrefix(s, "[pool ") {
+		if close := strings.IndexByte(s, ']'); close > 6 {
+			e.Pool = s[6:close]
+			return strings.TrimPrefix(s[close+1:], " ")
+		}
+	}
+	return s
+}
+
+func (p *Parser) parseFPMSlow(e *Entry) bool {
+	s := e.Raw
+	e.Format, e.Server = FormatFPMSlow, FPM
+	n := p.parseFPMTime(e, s)
+	if n == 0 {
+		return false
+	}
+	s = fpmPool(e, s[n+2:])
+	head, body, _ := strings.Cut(s, "\n")
+	if c, ok := strings.CutPrefix(head, "pid "); ok {
+		e.Child, _ = atoi(c)
+	}
+	e.Message = strings.TrimLeft(body, "\n")
+	return true
+}

@@ -1,0 +1,97 @@
+package rules
+
+import (
+	"sort"
+
+	"github.com/logtriage/logtriage/parser"
+)
+
+// Coverage counts how much of the input the rules explain: records parsed,
+// matched per rule, and the records no rule matched, with samples, so
+// that an unknown kind of failure is never invisible.
+type Coverage struct {
+	Files     int
+	Parser    parser.Stats
+	Matched   map[string]int64 // by rule id
+	Unmatched int64
+	// UnmatchedSevere counts unmatched records at level error or above
+	// (nginx/Apache) or WARNING and above (php-fpm): the ones that may be
+	// a failure the library does not know yet.
+	UnmatchedSevere int64
+	// Samples of unmatched severe records, first seen first.
+	UnmatchedSamples []string
+	maxSamples       int
+}
+
+// NewCoverage returns an empty Coverage that keeps up to samples samples.
+func NewCoverage(samples int) *Coverage {
+	return &Coverage{Matched: map[string]int64{}, maxSamples: samples}
+}
+
+// Severe reports whether an unmatched record of this level deserves
+// attention: error and above, and php-fpm warnings (php-fpm has no level
+// between WARNING and ERROR, and writes its capacity alarms at WARNING).
+func Severe(e *parser.Entry) bool {
+	if e.Level >= parser.LevelError {
+		return true
+	}
+	return e.Server == parser.FPM && e.Level == parser.LevelWarn
+}
+
+// Count adds one record and its match result.
+func (c *Coverage) Count(e *parser.Entry, m *Match) {
+	if e.Unparsed {
+		return // counted by the parser's stats
+	}
+	if m != nil {
+		c.Matched[m.Rule.ID]++
+		return
+	}
+	c.Unmatched++
+	if Severe(e) {
+		c.UnmatchedSevere++
+		if len(c.UnmatchedSamples) < c.maxSamples {
+			s := e.Raw
+			if len(s) > 300 {
+				s = s[:300]
+			}
+			c.UnmatchedSamples = append(c.UnmatchedSamples, s)
+		}
+	}
+}
+
+// AddFile adds the parser counts of one input.
+func (c *Coverage) AddFile(st parser.Stats) {
+	c.Files++
+	c.Parser.Add(st, c.maxSamples)
+}
+
+// MatchedTotal is the number of records some rule matched.
+func (c *Coverage) MatchedTotal() int64 {
+	var n int64
+	for _, v := range c.Matched {
+		n += v
+	}
+	return n
+}
+
+// RuleCount is a rule id and how often it matched.
+type RuleCount struct {
+	ID    string `json:"rule_id"`
+	Count int64  `json:"count"`
+}
+
+// ByRule returns the match counts, most frequent first.
+func (c *Coverage) ByRule() []RuleCount {
+	out := make([]RuleCount, 0, len(c.Matched))
+	for id, n := range c.Matched {
+		out = append(out, RuleCount{id, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}

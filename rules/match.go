@@ -1,0 +1,149 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/logtriage/logtriage/parser"
+)
+
+// Set is a loaded, ordered rule library.
+type Set struct {
+	all      []*Rule
+	byServer [4][]*Rule
+	byID     map[string]*Rule
+}
+
+// NewSet indexes rules, which are tried in the order given.
+func NewSet(rules []*Rule) *Set {
+	s := &Set{all: rules, byID: make(map[string]*Rule, len(rules))}
+	for _, r := range rules {
+		s.byID[r.ID] = r
+		for _, srv := range r.Servers {
+			if int(srv) < len(s.byServer) {
+				s.byServer[srv] = append(s.byServer[srv], r)
+			}
+		}
+	}
+	return s
+}
+
+// Rules returns the rules in matching order.
+func (s *Set) Rules() []*Rule { return s.all }
+
+// Rule returns the rule with the given id, or nil.
+func (s *Set) Rule(id string) *Rule { return s.byID[id] }
+
+// Match finds the first rule that matches e. Unparsed entries match
+// nothing: their message is a raw line of unknown shape.
+func (s *Set) Match(e *parser.Entry) (Match, bool) {
+	if e.Unparsed || int(e.Server) >= len(s.byServer) {
+		return Match{}, false
+	}
+	for _, r := range s.byServer[e.Server] {
+		if m, ok := r.match(e); ok {
+			return m, true
+		}
+	}
+	return Match{}, false
+}
+
+func (r *Rule) match(e *parser.Entry) (Match, bool) {
+	if len(r.Levels) > 0 && !slices.Contains(r.Levels, e.Level) {
+		return Match{}, false
+	}
+	if len(r.Errno) > 0 && !slices.Contains(r.Errno, e.Errno) {
+		return Match{}, false
+	}
+	if !strings.Contains(e.Message, r.Anchor) {
+		return Match{}, false
+	}
+	idx := r.Pattern.FindStringSubmatchIndex(e.Message)
+	if idx == nil {
+		return Match{}, false
+	}
+	values := make([]string, len(idx)/2)
+	for i := range values {
+		if a, b := idx[2*i], idx[2*i+1]; a >= 0 {
+			values[i] = e.Message[a:b]
+		}
+	}
+	return Match{Rule: r, Values: values, Subject: r.subject(e, values)}, true
+}
+
+// CheckExample parses an example line and proves that the set matches it
+// with rule r, yielding the captures and subject the example states. The
+// error says what went wrong, in terms a rule author can act on.
+func (s *Set) CheckExample(r *Rule, ex Example) error {
+	var entries []parser.Entry
+	_, err := parser.Scan(strings.NewReader(ex.Line), parser.Options{File: ex.Source, Location: time.UTC},
+		func(e *parser.Entry) { entries = append(entries, *e) })
+	if err != nil {
+		return err
+	}
+	if len(entries) != 1 {
+		return fmt.Errorf("the line parses into %d records, want 1", len(entries))
+	}
+	e := &entries[0]
+	if e.Unparsed {
+		return fmt.Errorf("no log format recognises the line")
+	}
+	if !r.HasServer(e.Server) {
+		return fmt.Errorf("the line is a %s record; the rule is for %v", e.Server, r.Servers)
+	}
+	m, ok := s.Match(e)
+	if !ok {
+		return fmt.Errorf("no rule matches; %s", r.explain(e))
+	}
+	if m.Rule != r {
+		return fmt.Errorf("matched first by %s (%s)", m.Rule.ID, m.Rule.Source)
+	}
+	var problems []string
+	names := make([]string, 0, len(ex.Captures))
+	for n := range ex.Captures {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if got := m.Capture(n); got != ex.Captures[n] {
+			problems = append(problems, fmt.Sprintf("capture %s = %q, want %q", n, got, ex.Captures[n]))
+		}
+	}
+	if ex.AssertsSubject() && m.Subject != ex.Subject {
+		problems = append(problems, fmt.Sprintf("subject = %q, want %q", m.Subject, ex.Subject))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// explain says which of the rule's conditions an entry fails.
+func (r *Rule) explain(e *parser.Entry) string {
+	switch {
+	case len(r.Levels) > 0 && !slices.Contains(r.Levels, e.Level):
+		return fmt.Sprintf("level %s is not in the rule's levels %v", e.Level, r.Levels)
+	case len(r.Errno) > 0 && !slices.Contains(r.Errno, e.Errno):
+		return fmt.Sprintf("errno %d is not in the rule's errno %v", e.Errno, r.Errno)
+	case !strings.Contains(e.Message, r.Anchor):
+		return fmt.Sprintf("anchor %q is not in the message %q", r.Anchor, e.Message)
+	default:
+		return fmt.Sprintf("the pattern does not match the message %q", e.Message)
+	}
+}
+
+// Check runs every example of every rule in the set and returns one error
+// per failing example, each naming the example's file and line.
+func (s *Set) Check() []error {
+	var errs []error
+	for _, r := range s.all {
+		for _, ex := range r.Examples {
+			if err := s.CheckExample(r, ex); err != nil {
+				errs = append(errs, fmt.Errorf("%s: rule %s: %w", ex.Source, r.ID, err))
+			}
+		}
+	}
+	return errs
+}

@@ -1,0 +1,242 @@
+// Package rules loads the rule library, validates it and matches parsed
+// log entries against it.
+//
+// Rules are data: the built-in library is a set of YAML files compiled
+// into the binary, and users add or replace rules with files of their own
+// (see docs/rules.md). Every rule carries example lines and what they must
+// yield, so the library tests itself.
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/logtriage/logtriage/parser"
+)
+
+// Severity ranks a rule, and later an incident, by its effect on clients.
+type Severity uint8
+
+// Severities, least severe first.
+const (
+	SeverityNone Severity = iota
+	SeverityInfo
+	SeverityNotice
+	SeverityWarning
+	SeverityError
+	SeverityCritical
+)
+
+var severityNames = [...]string{"none", "info", "notice", "warning", "error", "critical"}
+
+func (s Severity) String() string {
+	if int(s) < len(severityNames) {
+		return severityNames[s]
+	}
+	return "severity(" + strconv.Itoa(int(s)) + ")"
+}
+
+// ParseSeverity reads a severity name.
+func ParseSeverity(s string) (Severity, bool) {
+	switch strings.ToLower(s) {
+	case "info":
+		return SeverityInfo, true
+	case "notice":
+		return SeverityNotice, true
+	case "warning", "warn":
+		return SeverityWarning, true
+	case "error":
+		return SeverityError, true
+	case "critical", "crit":
+		return SeverityCritical, true
+	}
+	return SeverityNone, false
+}
+
+// SeverityNames lists the valid severity names, least severe first.
+func SeverityNames() []string { return severityNames[1:] }
+
+// Categories and roles a rule may name; see docs/rules.md.
+var (
+	Categories = []string{"upstream", "capacity", "application", "client", "static", "tls",
+		"dns", "resource", "process", "config", "lifecycle"}
+	Roles        = []string{"symptom", "cause", "context"}
+	SubjectKinds = []string{"upstream", "socket", "pool", "vhost", "path", "zone", "process", "client", "host"}
+)
+
+// Rule is one compiled rule.
+type Rule struct {
+	ID          string
+	Servers     []parser.Server
+	Levels      []parser.Level // empty: any level
+	Errno       []int          // empty: any errno
+	Anchor      string
+	Pattern     *regexp.Regexp
+	Severity    Severity
+	Category    string
+	Role        string
+	HTTPStatus  int
+	Title       string
+	Cause       string
+	Remediation []string
+	Diagnostics []string
+	SubjectKind string
+	Subject     Template
+	Generic     bool
+	Examples    []Example
+
+	// Source is "file:line" of the rule's definition.
+	Source string
+
+	names []string // capture names by submatch index; "" for unnamed
+}
+
+// Example is a log record a rule must match, with what it must yield.
+type Example struct {
+	Line     string
+	Captures map[string]string
+	Subject  string
+	Source   string // file:line
+}
+
+// CaptureNames returns the rule's named captures in pattern order.
+func (r *Rule) CaptureNames() []string {
+	var out []string
+	for _, n := range r.names {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// HasServer reports whether the rule applies to records of s.
+func (r *Rule) HasServer(s parser.Server) bool {
+	for _, x := range r.Servers {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Match is the result of matching an entry: the rule and its captures.
+type Match struct {
+	Rule *Rule
+	// Values holds the submatches by capture index (0 is the whole match);
+	// use Capture to read them by name.
+	Values []string
+	// Subject is the rule's subject template expanded for the entry.
+	Subject string
+}
+
+// Capture returns the named capture, or "" when the pattern has no such
+// capture or it did not participate.
+func (m *Match) Capture(name string) string {
+	for i, n := range m.Rule.names {
+		if n == name && i < len(m.Values) {
+			return m.Values[i]
+		}
+	}
+	return ""
+}
+
+// Captures returns the named captures that matched, as a map.
+func (m *Match) Captures() map[string]string {
+	out := make(map[string]string)
+	for i, n := range m.Rule.names {
+		if n != "" && i < len(m.Values) && m.Values[i] != "" {
+			out[n] = m.Values[i]
+		}
+	}
+	return out
+}
+
+// subject expands the rule's subject template for an entry and its
+// submatches.
+func (r *Rule) subject(e *parser.Entry, values []string) string {
+	return r.Subject.Expand(func(name string) string {
+		for i, n := range r.names {
+			if n == name {
+				if i < len(values) {
+					return values[i]
+				}
+				return ""
+			}
+		}
+		v, _ := e.Field(name)
+		return v
+	})
+}
+
+// Template is a subject template: literal text with {name} or {a|b}
+// references, expanded from captures and entry fields.
+type Template struct {
+	text  string
+	parts []tmplPart
+}
+
+type tmplPart struct {
+	lit   string
+	names []string // alternatives; empty for a literal part
+}
+
+// ParseTemplate compiles a template. known reports whether a name can be
+// resolved; an unknown name is an error.
+func ParseTemplate(s string, known func(string) bool) (Template, error) {
+	t := Template{text: s}
+	for s != "" {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			t.parts = append(t.parts, tmplPart{lit: s})
+			break
+		}
+		if i > 0 {
+			t.parts = append(t.parts, tmplPart{lit: s[:i]})
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return Template{}, fmt.Errorf("unclosed { in %q", t.text)
+		}
+		names := strings.Split(s[i+1:i+j], "|")
+		for _, n := range names {
+			if n == "" || !known(n) {
+				return Template{}, fmt.Errorf("template %q: unknown name %q", t.text, n)
+			}
+		}
+		t.parts = append(t.parts, tmplPart{names: names})
+		s = s[i+j+1:]
+	}
+	return t, nil
+}
+
+// String returns the template's source text.
+func (t Template) String() string { return t.text }
+
+// Expand fills the template; each {a|b} takes the first non-empty value.
+func (t Template) Expand(get func(string) string) string {
+	if len(t.parts) == 1 && t.parts[0].names != nil {
+		for _, n := range t.parts[0].names {
+			if v := get(n); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.names == nil {
+			b.WriteString(p.lit)
+			continue
+		}
+		for _, n := range p.names {
+			if v := get(n); v != "" {
+				b.WriteString(v)
+				break
+			}
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,26 @@
+// Package sample holds real error logs, written by nginx 1.22, Apache 2.4
+// and php-fpm 8.2 during injected faults, compiled into the binary so that
+// a newcomer can see logtriage work with one command and no files.
+package sample
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed logs/*.log
+var logs embed.FS
+
+// Logs returns the sample logs; their names are "sample/<file>".
+func Logs() fs.FS {
+	sub, err := fs.Sub(logs, "logs")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return sub
+}
+
+// Names lists the sample log files in the order they are best read.
+func Names() []string {
+	return []string{"nginx-error.log", "php-fpm.log", "php-fpm-slow.log", "apache-error.log"}
+}
