@@ -388,11 +388,13 @@ func nginxContext(s string) int {
 		if strings.HasSuffix(s[:i], ", udp") {
 			start = i - 5 // ", udp client: " (stream module)
 		}
-		v := s[i+10:]
-		if j := strings.Index(v, ", server: "); j >= 0 {
-			v = v[:j]
+		// A client address and a server name hold no spaces or quotes;
+		// text that only quotes a context does (the request line after it).
+		v, server, _ := strings.Cut(s[i+10:], ", server: ")
+		if j := strings.Index(server, ", "); j >= 0 {
+			server = server[:j]
 		}
-		if v != "" && !strings.ContainsAny(v, " \"\n") {
+		if v != "" && !strings.ContainsAny(v, " \"\n") && !strings.ContainsAny(server, " \"\n") {
 			return start
 		}
 		end = i

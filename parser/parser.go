@@ -279,11 +279,17 @@ func (p *Parser) recognize(text []byte) (Format, bool) {
 			return f, bare
 		}
 		// php-fpm may write its slowlog into the error log.
+		pair := FormatAuto
 		switch p.format {
 		case FormatFPM:
-			return try(FormatFPMSlow)
+			pair = FormatFPMSlow
 		case FormatFPMSlow:
-			return try(FormatFPM)
+			pair = FormatFPM
+		}
+		if pair != FormatAuto {
+			if f, bare := try(pair); f != FormatAuto {
+				return f, bare
+			}
 		}
 		if p.opt.Format != FormatAuto {
 			return FormatAuto, false
