@@ -373,28 +373,31 @@ func nginxErrno(e *Entry, s string) {
 	e.ErrText = in[k+2:]
 }
 
-// nginxContext returns the index in s of ", client: " that starts the
-// context fields, trying from the right: a log line may quote text that
-// itself contains ", client: ". A client address has no spaces, which is
-// what tells the real one apart.
+// nginxContext returns the index in s of ", client: " (or the stream
+// module's ", udp client: ") that starts the context fields, trying from
+// the right: a log line may quote text that itself contains ", client: ".
+// A client address has no spaces, which is what tells the real one apart.
 func nginxContext(s string) int {
 	end := len(s)
 	for {
-		i := strings.LastIndex(s[:end], ", client: ")
+		i := strings.LastIndex(s[:end], "client: ")
 		if i < 0 {
 			return -1
 		}
-		start := i
-		if strings.HasSuffix(s[:i], ", udp") {
-			start = i - 5 // ", udp client: " (stream module)
+		start := -1
+		switch {
+		case strings.HasSuffix(s[:i], ", udp "):
+			start = i - 6
+		case strings.HasSuffix(s[:i], ", "):
+			start = i - 2
 		}
 		// A client address and a server name hold no spaces or quotes;
 		// text that only quotes a context does (the request line after it).
-		v, server, _ := strings.Cut(s[i+10:], ", server: ")
+		v, server, _ := strings.Cut(s[i+8:], ", server: ")
 		if j := strings.Index(server, ", "); j >= 0 {
 			server = server[:j]
 		}
-		if v != "" && !strings.ContainsAny(v, " \"\n") && !strings.ContainsAny(server, " \"\n") {
+		if start >= 0 && v != "" && !strings.ContainsAny(v, " \"\n") && !strings.ContainsAny(server, " \"\n") {
 			return start
 		}
 		end = i
@@ -404,7 +407,7 @@ func nginxContext(s string) int {
 var nginxKeys = [...]string{"request", "subrequest", "upstream", "host", "referrer"}
 
 func nginxFields(e *Entry, s string) {
-	s = strings.TrimPrefix(s, ", udp")
+	s = strings.TrimPrefix(s, ", udp client: ")
 	s = strings.TrimPrefix(s, ", client: ")
 	j := strings.Index(s, ", server: ")
 	if j < 0 {
@@ -644,7 +647,13 @@ func apacheMessage(e *Entry, s string) {
 // a startup message written without prefix:
 // "(98)Address already in use: AH00072: make_sock: could not bind ...".
 func (p *Parser) parseBare(e *Entry) bool {
-	if p.format != FormatApache24 && p.format != FormatApache22 {
+	format := p.format
+	if format == FormatAuto && p.opt.Format == FormatAuto {
+		// An AH code is Apache's alone: a log that starts with startup
+		// messages (after a failed start) is still an Apache log.
+		format = FormatApache24
+	}
+	if format != FormatApache24 && format != FormatApache22 {
 		return false
 	}
 	s := apacheStatus(e, e.Raw)
@@ -653,7 +662,10 @@ func (p *Parser) parseBare(e *Entry) bool {
 		e.Status, e.Errno, e.ErrText, e.Message, e.Referrer = "", 0, "", "", ""
 		return false
 	}
-	e.Format, e.Server = p.format, Apache
+	e.Format, e.Server = format, Apache
+	if p.format == FormatAuto {
+		p.format = format
+	}
 	return true
 }
 

@@ -98,6 +98,13 @@ func TestParseRecords(t *testing.T) {
 				Action: "connecting to upstream", Client: "10.0.0.8", VHost: "0.0.0.0:3306", Upstream: "10.0.9.9:3306"},
 		},
 		{
+			name: "nginx stream module, udp",
+			line: `2024/01/16 05:00:01 [error] 912#912: *21002 recv() failed (111: Connection refused) while proxying connection, udp client: 10.0.0.9, server: 0.0.0.0:53, upstream: "10.0.9.10:53", bytes from/to client:40/0, bytes from/to upstream:40/0`,
+			want: Entry{Format: FormatNginx, Server: Nginx, Time: utc("2024-01-16T05:00:01"), Level: LevelError, PID: 912, TID: 912, Conn: 21002,
+				Message: "recv() failed (111: Connection refused) while proxying connection", Errno: 111, ErrText: "Connection refused",
+				Action: "proxying connection", Client: "10.0.0.9", VHost: "0.0.0.0:53", Upstream: "10.0.9.10:53"},
+		},
+		{
 			name: "nginx request that quotes a fake context",
 			line: `2024/01/15 10:00:00 [error] 1#1: *2 open() "/srv/x" failed (2: No such file or directory), client: 192.0.2.1, server: s, request: "GET /a, client: 6.6.6.6, server: evil HTTP/1.1", host: "s"`,
 			want: Entry{Format: FormatNginx, Server: Nginx, Time: utc("2024-01-15T10:00:00"), Level: LevelError, PID: 1, TID: 1, Conn: 2,
@@ -314,6 +321,12 @@ func TestBareRecords(t *testing.T) {
 	}
 	if got[2].Unparsed || !got[3].Unparsed || st.Unparsed != 1 {
 		t.Errorf("apache: no listening sockets parsed=%v, other line unparsed=%v", !got[2].Unparsed, got[3].Unparsed)
+	}
+
+	// A log that starts with startup messages is an Apache log.
+	got, _ = parseAll(t, "(98)Address already in use: AH00072: make_sock: could not bind to address [::]:80\nno listening sockets available, shutting down\n", Options{})
+	if len(got) != 2 || got[0].Unparsed || got[1].Unparsed || got[0].Format != FormatApache24 {
+		t.Errorf("apache log starting with startup lines: %+v", got)
 	}
 
 	ng := "2024/01/16 03:00:00 [notice] 1#1: signal process started\nnginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)\n"

@@ -77,11 +77,19 @@ func (r *Rule) match(e *parser.Entry) (Match, bool) {
 // with rule r, yielding the captures and subject the example states. The
 // error says what went wrong, in terms a rule author can act on.
 func (s *Set) CheckExample(r *Rule, ex Example) error {
-	var entries []parser.Entry
-	_, err := parser.Scan(strings.NewReader(ex.Line), parser.Options{File: ex.Source, Location: time.UTC},
-		func(e *parser.Entry) { entries = append(entries, *e) })
-	if err != nil {
-		return err
+	entries := parseExample(ex, parser.FormatAuto)
+	if len(entries) == 1 && entries[0].Unparsed {
+		// A line servers write without a prefix (Apache startup messages,
+		// php-fpm child output) is only recognised in a file known to be
+		// of its server's format.
+		for _, f := range []parser.Format{parser.FormatApache24, parser.FormatFPM, parser.FormatNginx} {
+			if r.HasServer(f.Server()) {
+				if again := parseExample(ex, f); len(again) == 1 && !again[0].Unparsed {
+					entries = again
+					break
+				}
+			}
+		}
 	}
 	if len(entries) != 1 {
 		return fmt.Errorf("the line parses into %d records, want 1", len(entries))
@@ -118,6 +126,13 @@ func (s *Set) CheckExample(r *Rule, ex Example) error {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+func parseExample(ex Example, f parser.Format) []parser.Entry {
+	var entries []parser.Entry
+	parser.Scan(strings.NewReader(ex.Line), parser.Options{File: ex.Source, Location: time.UTC, Format: f},
+		func(e *parser.Entry) { entries = append(entries, *e) })
+	return entries
 }
 
 // explain says which of the rule's conditions an entry fails.
