@@ -38,10 +38,12 @@ func benchData(b *testing.B, data []byte) {
 	_ = sink
 }
 
-func BenchmarkParseNginx(b *testing.B)    { benchFile(b, "nginx-04-fpm-saturated", "nginx-error.log") }
-func BenchmarkParseApache24(b *testing.B) { benchFile(b, "apache-01-proxy-refused", "apache-error.log") }
-func BenchmarkParseFPM(b *testing.B)      { benchFile(b, "nginx-04-fpm-saturated", "php-fpm.log") }
-func BenchmarkParseFPMSlow(b *testing.B)  { benchFile(b, "nginx-04-fpm-saturated", "php-fpm-slow.log") }
+func BenchmarkParseNginx(b *testing.B) { benchFile(b, "nginx-04-fpm-saturated", "nginx-error.log") }
+func BenchmarkParseApache24(b *testing.B) {
+	benchFile(b, "apache-01-proxy-refused", "apache-error.log")
+}
+func BenchmarkParseFPM(b *testing.B)     { benchFile(b, "nginx-04-fpm-saturated", "php-fpm.log") }
+func BenchmarkParseFPMSlow(b *testing.B) { benchFile(b, "nginx-04-fpm-saturated", "php-fpm-slow.log") }
 
 // Apache 2.2 has no corpus file; a constructed log of its two shapes.
 func BenchmarkParseApache22(b *testing.B) {

@@ -1,0 +1,58 @@
+# logtriage: build, test and check.
+GO          ?= go
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 60s
+BENCHTIME   ?= 1s
+
+# Every native fuzz target, as package:Target.
+FUZZ_TARGETS := \
+	./parser:FuzzNginx ./parser:FuzzApache24 ./parser:FuzzApache22 \
+	./parser:FuzzFPM ./parser:FuzzFPMSlow ./parser:FuzzAuto \
+	./rules:FuzzLoad
+
+.PHONY: all build test check fmt vet staticcheck race tidy fuzz bench clean
+
+all: check build
+
+## build: a static binary in bin/logtriage
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/logtriage ./cmd/logtriage
+
+## test: the whole test suite, with the race detector
+test:
+	$(GO) test -race -count=1 ./...
+
+## check: formatting, vet, staticcheck, race tests, tidy go.mod
+check: fmt vet staticcheck race tidy
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+race:
+	$(GO) test -race -count=1 ./...
+
+tidy:
+	$(GO) mod tidy -diff
+
+## fuzz: run each fuzz target for FUZZTIME (default 60s; CI uses seconds)
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME); \
+	done
+
+## bench: Go benchmarks with ns/line and allocs/line figures
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+clean:
+	rm -rf bin
