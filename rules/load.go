@@ -70,6 +70,8 @@ type rawRule struct {
 	Diagnostics []string     `yaml:"diagnostics"`
 	Subject     rawSubject   `yaml:"subject"`
 	Generic     bool         `yaml:"generic"`
+	Group       string       `yaml:"group"`
+	Marker      string       `yaml:"marker"`
 	Examples    []rawExample `yaml:"examples"`
 }
 
@@ -84,7 +86,10 @@ type rawExample struct {
 	Subject  *string           `yaml:"subject"`
 }
 
-var idRE = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
+var (
+	idRE    = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
+	groupRE = regexp.MustCompile(`^[a-z0-9_]+$`)
+)
 
 // MinExamples is how many examples every rule must carry.
 const MinExamples = 2
@@ -220,6 +225,14 @@ func compile(rr rawRule, source string, exLine func(int) int) (*Rule, error) {
 		return fail("subject.value: %v", err)
 	}
 	r.Generic = rr.Generic
+	if rr.Group != "" && !idRE.MatchString(rr.Group) && !groupRE.MatchString(rr.Group) {
+		return fail("group: %q: want a dotted lower-case name", rr.Group)
+	}
+	r.Group = rr.Group
+	if rr.Marker != "" && !slices.Contains(Markers, rr.Marker) {
+		return fail("marker: %q is not one of %s", rr.Marker, strings.Join(Markers, ", "))
+	}
+	r.Marker = rr.Marker
 	if len(rr.Examples) < MinExamples {
 		return fail("examples: %d given, at least %d needed", len(rr.Examples), MinExamples)
 	}

@@ -64,6 +64,9 @@ var (
 		"dns", "resource", "process", "config", "lifecycle"}
 	Roles        = []string{"symptom", "cause", "context"}
 	SubjectKinds = []string{"upstream", "socket", "pool", "vhost", "path", "zone", "process", "client", "host"}
+	// Markers say what a lifecycle record marks: a service going down,
+	// coming up, or reloading.
+	Markers = []string{"down", "up", "reload"}
 )
 
 // Rule is one compiled rule.
@@ -85,7 +88,14 @@ type Rule struct {
 	SubjectKind string
 	Subject     Template
 	Generic     bool
-	Examples    []Example
+	// Group names the problem family; records of one group on one subject
+	// form one incident. Empty means the engine's default (see the
+	// incident package).
+	Group string
+	// Marker is "down", "up" or "reload" for lifecycle records that frame
+	// restart windows; empty otherwise.
+	Marker   string
+	Examples []Example
 
 	// Source is "file:line" of the rule's definition.
 	Source string

@@ -1,0 +1,724 @@
+package incident
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/logtriage/logtriage/parser"
+	"github.com/logtriage/logtriage/rules"
+)
+
+// Defaults for Config.
+const (
+	DefaultGap   = 30 * time.Second
+	DefaultRecur = 5 * time.Minute
+)
+
+// Config tunes the engine.
+type Config struct {
+	// Gap is the quiet time after which an incident closes.
+	Gap time.Duration
+	// Recur is how long a closed incident stays reopenable: when a
+	// symptom it already had comes back on the same subject within Recur
+	// of its end, the incident goes on instead of a new one starting. So
+	// an outage whose lines arrive once per upstream timeout (60 s by
+	// default) stays one incident, while a different problem on the same
+	// subject a minute later is a new one.
+	Recur time.Duration
+	// Pools maps php-fpm pool names to their listen address as the web
+	// server names it ("unix:/run/php/php8.2-fpm.sock", "127.0.0.1:9000"),
+	// read from pool configs. Unmapped pools are matched by time overlap.
+	Pools map[string]string
+	// Final is called once for every incident when it can no longer
+	// change, in order of finalisation.
+	Final func(*Incident)
+	// Templates bounds the number of unknown-record templates kept.
+	Templates int
+}
+
+// Engine groups matches into incidents. It expects records in time order
+// (see package timeline) and is not safe for concurrent use.
+type Engine struct {
+	cfg      Config
+	now      time.Time
+	swept    time.Time
+	open     map[string]*state
+	recent   []*state // closed, reopenable until End+Recur
+	pools    map[string]string
+	requests map[reqKey]reqRef
+	markers  []marker
+	unknown  *Templates
+}
+
+type state struct {
+	in         Incident
+	key        string
+	lastVHost  string
+	fastcgi    bool
+	pendingFor string // pool name, for an incident keyed by an unmapped pool
+	minute     time.Time
+	perMinute  int64
+	roles      map[string]*rules.Rule
+	first      map[string]int64 // order in which each rule first appeared
+	seq        int64
+	vhosts     *topN
+	requests   *topN
+	scripts    *topN
+	clients    map[string]struct{}
+	sources    []string
+	perRule    map[string]bool // rules with a sample already
+	last       Sample
+	statuses   []int
+}
+
+type reqKey struct {
+	server parser.Server
+	pid    int64
+	thread int64
+}
+
+type reqRef struct {
+	st *state
+	at time.Time
+}
+
+type marker struct {
+	at     time.Time
+	server parser.Server
+	kind   string
+}
+
+// New returns an engine.
+func New(cfg Config) *Engine {
+	if cfg.Gap <= 0 {
+		cfg.Gap = DefaultGap
+	}
+	if cfg.Recur < cfg.Gap {
+		cfg.Recur = max(DefaultRecur, cfg.Gap)
+	}
+	if cfg.Templates <= 0 {
+		cfg.Templates = 200
+	}
+	e := &Engine{
+		cfg:      cfg,
+		open:     map[string]*state{},
+		pools:    map[string]string{},
+		requests: map[reqKey]reqRef{},
+		unknown:  NewTemplates(cfg.Templates),
+	}
+	for pool, addr := range cfg.Pools {
+		e.pools[pool] = canonicalAddr(addr)
+	}
+	return e
+}
+
+// Unknown returns the templates of severe records no rule matched.
+func (e *Engine) Unknown() []Template { return e.unknown.List() }
+
+// Add takes one record and its match (nil when no rule matched).
+func (e *Engine) Add(en *parser.Entry, m *rules.Match) {
+	if en.Time.After(e.now) {
+		e.now = en.Time
+	}
+	if e.now.Sub(e.swept) >= time.Second {
+		e.Advance(e.now)
+	}
+	if m == nil {
+		if !en.Unparsed && rules.Severe(en) {
+			e.unknown.Add(en)
+		}
+		return
+	}
+	r := m.Rule
+	if r.Marker != "" {
+		e.addMarker(marker{en.Time, en.Server, r.Marker})
+		return
+	}
+	if r.Category == "lifecycle" {
+		return
+	}
+	group, subject, kind := e.classify(en, m)
+	if group == "" {
+		return
+	}
+	st := e.find(en, m, group, subject)
+	if st == nil {
+		if r.Role == "context" {
+			return // context joins an incident, never starts one
+		}
+		st = e.start(group, subject, kind, en)
+	}
+	e.update(st, en, m)
+	if kind == "pool" {
+		e.attachPool(st, m.Subject)
+	}
+	if en.Server == parser.Apache && en.PID != 0 {
+		e.requests[reqKey{en.Server, en.PID, en.TID}] = reqRef{st, en.Time}
+	}
+}
+
+// backendCategories are the categories whose rules describe the path from
+// the web server to its backend: one backend, one incident.
+var backendCategories = []string{"upstream", "capacity", "tls", "dns"}
+
+// classify returns the problem group, the subject the incident is about
+// and its kind. A pool subject is still a pool name here; find maps it to
+// the backend it serves.
+func (e *Engine) classify(en *parser.Entry, m *rules.Match) (group, subject, kind string) {
+	r := m.Rule
+	group = r.Group
+	kind = r.SubjectKind
+	subject = m.Subject
+	backend := slices.Contains(backendCategories, r.Category) || (r.SubjectKind == "pool" && r.HasServer(parser.FPM))
+	if group == "" {
+		group = r.ID
+		if backend {
+			group = "backend"
+		}
+	}
+	switch {
+	case backend:
+		if kind != "pool" {
+			subject = canonicalAddr(subject)
+		}
+	case r.Category == "application":
+		// PHP errors: one incident per kind of error and backend, with
+		// the scripts listed, rather than one per script.
+		subject, kind = en.UpstreamPeer(), "upstream"
+		if subject == "" {
+			subject, kind = en.Server.String(), "process"
+			if en.Module != "" {
+				subject = en.Module
+			}
+		}
+	case r.Category == "static" || r.Category == "client":
+		// Scanners probe many paths: one incident per kind and site.
+		subject, kind = en.VHost, "vhost"
+		if subject == "" {
+			subject, kind = en.Server.String(), "process"
+		}
+	}
+	if subject == "" {
+		subject, kind = en.Server.String(), "process"
+	}
+	return group, subject, kind
+}
+
+// canonicalAddr writes socket paths the way nginx names them, so that a
+// php-fpm "/run/php/x.sock" and nginx "unix:/run/php/x.sock" meet.
+func canonicalAddr(s string) string {
+	if strings.HasPrefix(s, "/") {
+		return "unix:" + s
+	}
+	return s
+}
+
+func key(group, subject string) string { return group + "\x00" + subject }
+
+// find returns the incident a match belongs to, or nil.
+func (e *Engine) find(en *parser.Entry, m *rules.Match, group, subject string) *state {
+	r := m.Rule
+	// Apache logs one request's failure in several records of the same
+	// thread within microseconds (AH00957 then AH01114; AH01102 then
+	// AH00898); only the first names the backend.
+	if en.Server == parser.Apache && group == "backend" {
+		if ref, ok := e.requests[reqKey{en.Server, en.PID, en.TID}]; ok && en.Time.Sub(ref.at) <= time.Second && ref.st.in.Group == group && e.isLive(ref.st) {
+			return e.revive(ref.st)
+		}
+	}
+	if group == "backend" && r.SubjectKind == "pool" && r.HasServer(parser.FPM) {
+		return e.findPool(m.Subject)
+	}
+	if group == "backend" && isGroupName(subject) && en.VHost != "" {
+		// nginx "no live upstreams" names the upstream{} group, not a
+		// peer: it belongs to the incident of the members failing for
+		// the same site.
+		var best *state
+		for _, st := range e.open {
+			if st.in.Group == "backend" && st.lastVHost == en.VHost && (best == nil || st.in.End.After(best.in.End)) {
+				best = st
+			}
+		}
+		if best != nil {
+			return best
+		}
+	}
+	k := key(group, subject)
+	if st, ok := e.open[k]; ok {
+		return st
+	}
+	// A symptom the closed incident already had, coming back soon: the
+	// same outage, recurring.
+	if r.Role == "symptom" {
+		for i := len(e.recent) - 1; i >= 0; i-- {
+			st := e.recent[i]
+			if st.key == k && en.Time.Sub(st.in.End) <= e.cfg.Recur && st.in.CountsByRule[r.ID] > 0 {
+				return e.revive(st)
+			}
+		}
+	}
+	return nil
+}
+
+// isGroupName reports a backend subject that is an upstream{} group name:
+// no port, no socket path.
+func isGroupName(s string) bool {
+	return !strings.ContainsAny(s, ":/[")
+}
+
+func (e *Engine) isLive(st *state) bool {
+	if e.open[st.key] == st {
+		return true
+	}
+	return slices.Contains(e.recent, st)
+}
+
+// revive makes a recently closed incident open again.
+func (e *Engine) revive(st *state) *state {
+	if e.open[st.key] == st {
+		return st
+	}
+	if i := slices.Index(e.recent, st); i >= 0 {
+		e.recent = slices.Delete(e.recent, i, i+1)
+	}
+	if other, ok := e.open[st.key]; ok && other != st {
+		e.merge(st, other)
+	}
+	e.open[st.key] = st
+	st.in.Open = true
+	return st
+}
+
+// findPool maps a php-fpm pool to the backend incident it serves.
+func (e *Engine) findPool(pool string) *state {
+	if addr, ok := e.pools[pool]; ok {
+		k := key("backend", addr)
+		if st, ok := e.open[k]; ok {
+			return st
+		}
+		return nil
+	}
+	// Not mapped yet: the one open FastCGI backend incident with no other
+	// pool attached is the one this pool serves.
+	var cand []*state
+	for _, st := range e.open {
+		if st.in.Group == "backend" && st.fastcgi && st.pendingFor == "" &&
+			(len(st.in.Pools) == 0 || slices.Contains(st.in.Pools, pool)) {
+			cand = append(cand, st)
+		}
+	}
+	if len(cand) == 1 {
+		e.pools[pool] = cand[0].in.Subject
+		return cand[0]
+	}
+	if st, ok := e.open[key("backend", "pool:"+pool)]; ok {
+		return st
+	}
+	return nil
+}
+
+func (e *Engine) start(group, subject, kind string, en *parser.Entry) *state {
+	if group == "backend" && kind == "pool" {
+		if addr, ok := e.pools[subject]; ok {
+			subject, kind = addr, "socket"
+			if !strings.HasPrefix(addr, "unix:") {
+				kind = "upstream"
+			}
+		} else {
+			pool := subject
+			subject = "pool:" + pool
+			st := e.newState(group, subject, kind, en)
+			st.pendingFor = pool
+			return st
+		}
+	}
+	st := e.newState(group, subject, kind, en)
+	return st
+}
+
+func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state {
+	st := &state{
+		key:      key(group, subject),
+		roles:    map[string]*rules.Rule{},
+		first:    map[string]int64{},
+		vhosts:   newTopN(64),
+		requests: newTopN(64),
+		scripts:  newTopN(32),
+		clients:  map[string]struct{}{},
+		perRule:  map[string]bool{},
+	}
+	st.in = Incident{
+		Group: group, Subject: subject, SubjectKind: kind, Start: en.Time, End: en.Time,
+		CountsByRule: map[string]int64{}, Open: true,
+	}
+	e.open[st.key] = st
+	return st
+}
+
+// attachPool records that a pool's events are in st; a backend incident
+// that learns its pool absorbs an incident opened for that pool before the
+// web server's errors arrived.
+func (e *Engine) attachPool(st *state, pool string) {
+	if !slices.Contains(st.in.Pools, pool) {
+		st.in.Pools = append(st.in.Pools, pool)
+		sort.Strings(st.in.Pools)
+	}
+}
+
+func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) {
+	r := m.Rule
+	in := &st.in
+	if en.Time.Before(in.Start) {
+		in.Start = en.Time
+	}
+	if en.Time.After(in.End) {
+		in.End = en.Time
+	}
+	in.Count++
+	if in.CountsByRule[r.ID] == 0 {
+		st.first[r.ID] = st.seq
+	}
+	st.seq++
+	in.CountsByRule[r.ID]++
+	st.roles[r.ID] = r
+	if r.Role != "context" && r.Severity > in.Severity {
+		in.Severity = r.Severity
+	}
+	minute := en.Time.Truncate(time.Minute)
+	if minute.Equal(st.minute) {
+		st.perMinute++
+	} else {
+		st.minute, st.perMinute = minute, 1
+	}
+	if st.perMinute > in.PeakPerMinute {
+		in.PeakPerMinute = st.perMinute
+	}
+	vhost := en.VHost
+	if vhost == "" || vhost == "_" {
+		vhost = en.Host
+	}
+	if vhost != "" {
+		st.vhosts.add(vhost)
+		st.lastVHost = en.VHost
+	}
+	if en.Request != "" {
+		st.requests.add(en.Request)
+	}
+	if s := m.Capture("script"); s != "" {
+		st.scripts.add(s)
+	}
+	if en.Client != "" && len(st.clients) < MaxClients {
+		st.clients[clientIP(en.Client)] = struct{}{}
+	}
+	if en.File != "" && !slices.Contains(st.sources, en.File) && len(st.sources) < 32 {
+		st.sources = append(st.sources, en.File)
+	}
+	if r.HTTPStatus != 0 && !slices.Contains(st.statuses, r.HTTPStatus) {
+		st.statuses = append(st.statuses, r.HTTPStatus)
+	}
+	if strings.HasPrefix(en.Upstream, "fastcgi://") || en.Module == "proxy_fcgi" || strings.Contains(en.Message, "FCGI:") {
+		if !st.fastcgi {
+			st.fastcgi = true
+			e.adoptPendingPool(st)
+		}
+	}
+	e.sample(st, en, r.ID)
+}
+
+// adoptPendingPool merges into a FastCGI backend incident the incident
+// opened for an unmapped pool just before: php-fpm often logs its
+// trouble a second before the web server does.
+func (e *Engine) adoptPendingPool(st *state) {
+	if st.pendingFor != "" || len(st.in.Pools) > 0 {
+		return
+	}
+	var best *state
+	for _, p := range e.open {
+		if p.pendingFor != "" && (best == nil || p.in.End.After(best.in.End)) {
+			best = p
+		}
+	}
+	if best == nil {
+		return
+	}
+	pool := best.pendingFor
+	e.merge(st, best)
+	e.pools[pool] = st.in.Subject
+	e.attachPool(st, pool)
+}
+
+// merge folds src into dst and forgets src.
+func (e *Engine) merge(dst, src *state) {
+	if e.open[src.key] == src {
+		delete(e.open, src.key)
+	}
+	if i := slices.Index(e.recent, src); i >= 0 {
+		e.recent = slices.Delete(e.recent, i, i+1)
+	}
+	a, b := &dst.in, &src.in
+	for id, f := range src.first {
+		// Keep the order of first appearance across both.
+		v := dst.seq + f
+		if b.Start.Before(a.Start) {
+			v = f - src.seq
+		}
+		if old, ok := dst.first[id]; !ok || v < old {
+			dst.first[id] = v
+		}
+	}
+	dst.seq += src.seq
+	if b.Start.Before(a.Start) {
+		a.Start = b.Start
+	}
+	if b.End.After(a.End) {
+		a.End = b.End
+	}
+	a.Count += b.Count
+	for id, n := range b.CountsByRule {
+		a.CountsByRule[id] += n
+	}
+	for id, r := range src.roles {
+		dst.roles[id] = r
+	}
+	a.Severity = max(a.Severity, b.Severity)
+	a.PeakPerMinute = max(a.PeakPerMinute, b.PeakPerMinute)
+	for _, p := range b.Pools {
+		e.attachPool(dst, p)
+	}
+	dst.vhosts.merge(src.vhosts)
+	dst.requests.merge(src.requests)
+	dst.scripts.merge(src.scripts)
+	for c := range src.clients {
+		if len(dst.clients) < MaxClients {
+			dst.clients[c] = struct{}{}
+		}
+	}
+	for _, s := range src.sources {
+		if !slices.Contains(dst.sources, s) {
+			dst.sources = append(dst.sources, s)
+		}
+	}
+	for _, s := range src.statuses {
+		if !slices.Contains(dst.statuses, s) {
+			dst.statuses = append(dst.statuses, s)
+		}
+	}
+	for _, s := range b.Samples {
+		if !dst.perRule[s.RuleID] && len(a.Samples) < maxSamples-1 {
+			dst.perRule[s.RuleID] = true
+			a.Samples = append(a.Samples, s)
+		}
+	}
+	sort.SliceStable(a.Samples, func(i, j int) bool { return a.Samples[i].Time.Before(a.Samples[j].Time) })
+	if src.last.Time.After(dst.last.Time) {
+		dst.last = src.last
+	}
+	dst.fastcgi = dst.fastcgi || src.fastcgi
+	for k, ref := range e.requests {
+		if ref.st == src {
+			e.requests[k] = reqRef{dst, ref.at}
+		}
+	}
+}
+
+const maxSamples = 12
+
+// sample keeps the first record of each rule (up to maxSamples) and the
+// incident's last record.
+func (e *Engine) sample(st *state, en *parser.Entry, ruleID string) {
+	s := Sample{Time: en.Time, File: en.File, Line: en.Line, RuleID: ruleID, Text: en.Raw}
+	if len(s.Text) > 4096 {
+		s.Text = s.Text[:4096]
+	}
+	st.last = s
+	if !st.perRule[ruleID] && len(st.in.Samples) < maxSamples-1 {
+		st.perRule[ruleID] = true
+		st.in.Samples = append(st.in.Samples, s)
+	}
+}
+
+// Advance closes the incidents quiet since the gap and finalises those
+// that can no longer reopen. Call it with the current time when following
+// live logs, so incidents resolve without waiting for the next record.
+func (e *Engine) Advance(now time.Time) {
+	if now.After(e.now) {
+		e.now = now
+	}
+	e.swept = e.now
+	var closing []*state
+	for _, st := range e.open {
+		if e.now.Sub(st.in.End) > e.cfg.Gap {
+			closing = append(closing, st)
+		}
+	}
+	sort.Slice(closing, func(i, j int) bool { return closing[i].in.End.Before(closing[j].in.End) })
+	for _, st := range closing {
+		delete(e.open, st.key)
+		st.in.Open = false
+		e.recent = append(e.recent, st)
+	}
+	keep := e.recent[:0]
+	for _, st := range e.recent {
+		if e.now.Sub(st.in.End) > e.cfg.Recur {
+			e.finalize(st)
+			continue
+		}
+		keep = append(keep, st)
+	}
+	e.recent = keep
+	for k, ref := range e.requests {
+		if e.now.Sub(ref.at) > time.Second {
+			delete(e.requests, k)
+		}
+	}
+	cut := 0
+	for cut < len(e.markers) && e.now.Sub(e.markers[cut].at) > 2*e.cfg.Recur {
+		cut++
+	}
+	e.markers = e.markers[cut:]
+}
+
+// Flush closes and finalises every incident, at the end of the input.
+func (e *Engine) Flush() {
+	e.Advance(e.now.Add(e.cfg.Recur + e.cfg.Gap + time.Second))
+}
+
+func (e *Engine) addMarker(m marker) {
+	e.markers = append(e.markers, m)
+	if len(e.markers) > 1024 {
+		e.markers = e.markers[len(e.markers)-1024:]
+	}
+}
+
+func (e *Engine) finalize(st *state) {
+	in := &st.in
+	in.Open = false
+	in.VHosts = st.vhosts.top(5)
+	in.Requests = st.requests.top(5)
+	in.Scripts = st.scripts.top(5)
+	in.Clients = int64(len(st.clients))
+	in.Sources = st.sources
+	sort.Ints(st.statuses)
+	in.HTTPStatus = st.statuses
+	if n := len(in.Samples); n > 0 && (in.Samples[n-1].File != st.last.File || in.Samples[n-1].Line != st.last.Line) &&
+		!slices.ContainsFunc(in.Samples, func(s Sample) bool { return s.File == st.last.File && s.Line == st.last.Line }) {
+		in.Samples = append(in.Samples, st.last)
+	}
+	e.explain(st)
+	if e.deployBlip(in) {
+		in.DeployBlip = true
+		in.Severity = min(in.Severity, rules.SeverityWarning)
+	}
+	in.ID = incidentID(in)
+	if e.cfg.Final != nil {
+		e.cfg.Final(in)
+	}
+}
+
+// explain picks the root cause (the deepest evidence: a cause-role rule
+// before any symptom, then severity, then count) and assembles the title,
+// remediation and diagnostics.
+func (e *Engine) explain(st *state) {
+	in := &st.in
+	rank := func(r *rules.Rule) int {
+		switch r.Role {
+		case "cause":
+			return 2
+		case "symptom":
+			return 1
+		}
+		return 0
+	}
+	var ids []string
+	for id := range in.CountsByRule {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := st.roles[ids[i]], st.roles[ids[j]]
+		if rank(a) != rank(b) {
+			return rank(a) > rank(b)
+		}
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		// The cause logged first is the deepest: php-fpm writes "execution
+		// timed out, terminating" before the child's exit on SIGTERM.
+		fi, fj := st.first[ids[i]], st.first[ids[j]]
+		if fi != fj {
+			return fi < fj
+		}
+		return ids[i] < ids[j]
+	})
+	root := st.roles[ids[0]]
+	in.RootCause = RootCause{RuleID: root.ID, Title: root.Title, Cause: root.Cause, Count: in.CountsByRule[root.ID]}
+	in.Title = root.Title
+	in.Remediation = appendUnique(nil, root.Remediation, 10)
+	in.Diagnostics = appendUnique(nil, root.Diagnostics, 10)
+	// The commonest symptom adds what to check on the web server side.
+	for _, id := range in.RuleIDs() {
+		if r := st.roles[id]; r != root && r.Role == "symptom" {
+			in.Remediation = appendUnique(in.Remediation, r.Remediation, 10)
+			in.Diagnostics = appendUnique(in.Diagnostics, r.Diagnostics, 10)
+			break
+		}
+	}
+}
+
+func appendUnique(dst, src []string, limit int) []string {
+	for _, s := range src {
+		if len(dst) >= limit {
+			break
+		}
+		if !slices.Contains(dst, s) {
+			dst = append(dst, s)
+		}
+	}
+	return dst
+}
+
+// deployBlip reports an incident inside a restart or reload window that
+// ended with the service back: a stop or reload marker from 15 s before
+// the first error to its end, the service up again within a minute of
+// it, and the errors over within 10 s of that.
+func (e *Engine) deployBlip(in *Incident) bool {
+	if in.Duration() > time.Minute {
+		return false
+	}
+	for i, m := range e.markers {
+		if m.kind == "up" || m.at.Before(in.Start.Add(-15*time.Second)) || m.at.After(in.End) {
+			continue
+		}
+		if m.kind == "reload" && m.server == parser.Nginx && !in.End.After(m.at.Add(10*time.Second)) {
+			return true // nginx reloads in place and logs no "up"
+		}
+		for _, u := range e.markers[i+1:] {
+			if u.kind == "up" && u.server == m.server && !u.at.After(m.at.Add(time.Minute)) {
+				return !in.End.After(u.at.Add(10 * time.Second))
+			}
+		}
+	}
+	return false
+}
+
+func incidentID(in *Incident) string {
+	h := fnv.New32a()
+	h.Write([]byte(in.Group + "\x00" + in.Subject))
+	return fmt.Sprintf("%s-%06x", in.Start.UTC().Format("20060102T150405"), h.Sum32()&0xffffff)
+}
+
+func clientIP(c string) string {
+	// Apache writes ip:port, nginx the address alone; [v6]:port too.
+	if strings.HasPrefix(c, "[") {
+		if i := strings.IndexByte(c, ']'); i > 0 {
+			return c[1:i]
+		}
+	}
+	if strings.Count(c, ":") == 1 {
+		return c[:strings.IndexByte(c, ':')]
+	}
+	return c
+}
