@@ -167,9 +167,9 @@ func TestUnknownTemplates(t *testing.T) {
 
 func TestMask(t *testing.T) {
 	for in, want := range map[string]string{
-		`connect() to 10.0.0.1:8080 failed (111: Connection refused)`:       `connect() to <*> failed (<*> Connection refused)`,
-		`open() "/var/www/a.png" failed (2: No such file or directory)`:     `open() "<*>" failed (<*> No such file or directory)`,
-		"upstream: unix:/run/php.sock:\nstack trace":                        `upstream: <*>`,
+		`connect() to 10.0.0.1:8080 failed (111: Connection refused)`:      `connect() to <*> failed (<*> Connection refused)`,
+		`open() "/var/www/a.png" failed (2: No such file or directory)`:    `open() "<*>" failed (<*> No such file or directory)`,
+		"upstream: unix:/run/php.sock:\nstack trace":                       `upstream: <*>`,
 		`AH01234: thing for (localhost:8080) [::1]:80 took 12.5 ms *42 ok`: `AH01234: thing for (localhost:8080) <*> took <*> ms <*> ok`,
 	} {
 		if got := Mask(in); got != want {
