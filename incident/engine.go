@@ -408,7 +408,9 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) {
 	if en.Request != "" {
 		st.requests.add(en.Request)
 	}
-	if s := m.Capture("script"); s != "" {
+	// Slow and killed requests name their script (the slowlog repeats
+	// the slow ones, so it is not counted again).
+	if s := m.Capture("script"); s != "" && m.Capture("child") != "" {
 		st.scripts.add(s)
 	}
 	if en.Client != "" && len(st.clients) < MaxClients {
@@ -658,11 +660,11 @@ func (e *Engine) explain(st *state) {
 	in.Title = root.Title
 	in.Remediation = appendUnique(nil, root.Remediation, 10)
 	in.Diagnostics = appendUnique(nil, root.Diagnostics, 10)
-	// The commonest symptom adds what to check on the web server side.
+	// The commonest symptom adds what to check on the web server side; its
+	// remediation would repeat the root cause's in other words.
 	for _, id := range in.RuleIDs() {
 		if r := st.roles[id]; r != root && r.Role == "symptom" {
-			in.Remediation = appendUnique(in.Remediation, r.Remediation, 10)
-			in.Diagnostics = appendUnique(in.Diagnostics, r.Diagnostics, 10)
+			in.Diagnostics = appendUnique(in.Diagnostics, r.Diagnostics, 8)
 			break
 		}
 	}

@@ -16,7 +16,9 @@ type Analysis struct {
 	Inputs       []string // inputs read, in order
 	Incidents    []*incident.Incident
 	// Hidden counts incidents below --min-severity, left out of Incidents.
-	Hidden   int
+	Hidden int
+	// All holds every incident, hidden ones included (for --fail-on).
+	All      []*incident.Incident
 	Coverage *rules.Coverage
 	Unknown  []incident.Template // unmatched error-level shapes, commonest first
 }

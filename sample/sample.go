@@ -8,7 +8,7 @@ import (
 	"io/fs"
 )
 
-//go:embed logs/*.log
+//go:embed logs/*.log demo/*.log
 var logs embed.FS
 
 // Logs returns the sample logs; their names are "sample/<file>".
@@ -23,4 +23,21 @@ func Logs() fs.FS {
 // Names lists the sample log files in the order they are best read.
 func Names() []string {
 	return []string{"nginx-error.log", "php-fpm.log", "php-fpm-slow.log", "apache-error.log"}
+}
+
+// Demo returns the logs of a real mixed outage for `logtriage demo`: nginx
+// in front of two php-fpm pools that run out of children one after the
+// other, then requests killed by request_terminate_timeout. Names are
+// "demo/<file>".
+func Demo() fs.FS {
+	sub, err := fs.Sub(logs, "demo")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// DemoNames lists the demo log files.
+func DemoNames() []string {
+	return []string{"nginx-error.log", "php-fpm.log", "php-fpm-slow.log"}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // Stdin is the name that stands for standard input.
@@ -23,26 +24,31 @@ var ErrIsDir = errors.New("is a directory")
 // Open opens name for reading; "-" is stdin. Gzip content is decompressed
 // transparently. Errors name the path.
 func Open(name string, stdin io.Reader) (io.ReadCloser, error) {
-	var f io.ReadCloser
 	if name == Stdin {
-		f = io.NopCloser(stdin)
-	} else {
-		file, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		st, err := file.Stat()
-		if err != nil {
-			file.Close()
-			return nil, err
-		}
-		if st.IsDir() {
-			file.Close()
-			return nil, &os.PathError{Op: "open", Path: name, Err: ErrIsDir}
-		}
-		f = file
+		return decompress(name, io.NopCloser(stdin))
+	}
+	f, err := openFile(name)
+	if err != nil {
+		return nil, err
 	}
 	return decompress(name, f)
+}
+
+func openFile(name string) (*os.File, error) {
+	file, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	if st.IsDir() {
+		file.Close()
+		return nil, &os.PathError{Op: "open", Path: name, Err: ErrIsDir}
+	}
+	return file, nil
 }
 
 type readCloser struct {
@@ -118,4 +124,36 @@ func Expand(args []string) ([]string, []error) {
 		names = append(names, m...)
 	}
 	return names, errs
+}
+
+// Counter counts bytes as they are read from the underlying files, before
+// decompression, so progress can be shown against file sizes.
+type Counter struct{ n atomic.Int64 }
+
+// Load returns the bytes read so far.
+func (c *Counter) Load() int64 { return c.n.Load() }
+
+type countingReader struct {
+	r io.ReadCloser
+	c *Counter
+}
+
+func (cr *countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.c.n.Add(int64(n))
+	return n, err
+}
+
+func (cr *countingReader) Close() error { return cr.r.Close() }
+
+// OpenCounting is Open with the raw bytes read added to c.
+func OpenCounting(name string, stdin io.Reader, c *Counter) (io.ReadCloser, error) {
+	if name == Stdin {
+		return decompress(name, &countingReader{io.NopCloser(stdin), c})
+	}
+	f, err := openFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return decompress(name, &countingReader{f, c})
 }

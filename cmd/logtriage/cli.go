@@ -28,6 +28,8 @@ const (
 type cli struct {
 	Globals
 
+	Analyze analyzeCmd `cmd:"" help:"Analyze error logs: incidents, root causes, what to change."`
+	Demo    demoCmd    `cmd:"" help:"Analyze embedded logs of a real outage, to see what logtriage reports."`
 	Rules   rulesCmd   `cmd:"" help:"List, show, check and test the rules."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }

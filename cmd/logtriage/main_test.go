@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -71,6 +72,17 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("truncate: want -N with N below the size %d", st.Size())
 				}
 				ts.Check(os.Truncate(ts.MkAbs(args[0]), st.Size()+int64(n)))
+			},
+			// escapes FILE: interpret Go escapes (\x1b, \a, \") in each line
+			// of FILE, to write bytes a txtar file cannot hold.
+			"escapes": func(ts *testscript.TestScript, neg bool, args []string) {
+				var out []string
+				for _, l := range strings.Split(ts.ReadFile(args[0]), "\n") {
+					u, err := strconv.Unquote(`"` + l + `"`)
+					ts.Check(err)
+					out = append(out, u)
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Join(out, "\n")), 0o644))
 			},
 			// binfile FILE: write bytes a text file cannot hold: NUL,
 			// invalid UTF-8, CR, a 3 MiB line, ANSI escapes.

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/logtriage/logtriage/incident"
+	"github.com/logtriage/logtriage/parser"
+	"github.com/logtriage/logtriage/report"
+	"github.com/logtriage/logtriage/rules"
+	"github.com/logtriage/logtriage/source"
+	"github.com/logtriage/logtriage/timeline"
+)
+
+// pipelineOpts are the settings shared by analyze and demo.
+type pipelineOpts struct {
+	set          *rules.Set
+	format       parser.Format
+	loc          *time.Location
+	since, until time.Time
+	engine       incident.Config
+	minSeverity  rules.Severity
+	progress     *progress // nil: none
+}
+
+// analyzeInputs wires source → parser → timeline → rules → incident and
+// returns the analysis and how many inputs could be read. Errors of single
+// inputs go to stderr; the others are still read.
+func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, stderr io.Writer) (*report.Analysis, int) {
+	cov := rules.NewCoverage(5)
+	var incidents []*incident.Incident
+	o.engine.Final = func(in *incident.Incident) { incidents = append(incidents, in) }
+	eng := incident.New(o.engine)
+	emit := func(e *parser.Entry) {
+		if !o.since.IsZero() && e.Time.Before(o.since) || !o.until.IsZero() && !e.Time.Before(o.until) {
+			return
+		}
+		if m, ok := o.set.Match(e); ok {
+			cov.Count(e, &m)
+			eng.Add(e, &m)
+		} else {
+			cov.Count(e, nil)
+			eng.Add(e, nil)
+		}
+	}
+	if o.progress != nil {
+		o.progress.start()
+	}
+	results := timeline.Merge(ctx, ins, emit)
+	if o.progress != nil {
+		o.progress.stop()
+	}
+	eng.Flush()
+
+	read := 0
+	a := &report.Analysis{Generated: time.Now(), Since: o.since, Until: o.until, Coverage: cov, Unknown: eng.Unknown()}
+	a.Host, _ = os.Hostname()
+	for _, r := range results {
+		if r.Err != nil {
+			fmt.Fprintf(stderr, "logtriage: %v\n", r.Err)
+		}
+		if r.Stats.Lines > 0 || r.Err == nil {
+			read++
+			a.Inputs = append(a.Inputs, r.Name)
+			cov.AddFile(r.Stats)
+		}
+	}
+	sort.SliceStable(incidents, func(i, j int) bool {
+		if incidents[i].Severity != incidents[j].Severity {
+			return incidents[i].Severity > incidents[j].Severity
+		}
+		return incidents[i].Start.Before(incidents[j].Start)
+	})
+	for _, in := range incidents {
+		if in.Severity < o.minSeverity {
+			a.Hidden++
+			continue
+		}
+		a.Incidents = append(a.Incidents, in)
+	}
+	a.All = incidents
+	return a, read
+}
+
+// fileInputs turns paths into timeline inputs; rotated sets are read
+// oldest first.
+func fileInputs(names []string, o pipelineOpts, stdin io.Reader, counter *source.Counter) []timeline.Input {
+	var ins []timeline.Input
+	for _, n := range source.Order(names) {
+		ins = append(ins, timeline.Input{
+			Name:    n,
+			Open:    func() (io.ReadCloser, error) { return source.OpenCounting(n, stdin, counter) },
+			Options: parser.Options{File: n, Format: o.format, Location: o.loc},
+		})
+	}
+	return ins
+}
+
+// fsInputs reads logs compiled into the binary.
+func fsInputs(fsys fs.FS, prefix string, names []string, o pipelineOpts) []timeline.Input {
+	var ins []timeline.Input
+	for _, n := range names {
+		ins = append(ins, timeline.Input{
+			Name:    prefix + n,
+			Open:    func() (io.ReadCloser, error) { return fsys.Open(n) },
+			Options: parser.Options{File: prefix + n, Format: o.format, Location: o.loc},
+		})
+	}
+	return ins
+}
+
+// render writes the analysis in the requested format.
+func render(w io.Writer, a *report.Analysis, format string, st report.Style) error {
+	switch format {
+	case "json":
+		return report.JSON(w, a)
+	case "markdown":
+		return report.Markdown(w, a)
+	case "text":
+		return report.Text(w, a)
+	default:
+		return report.Table(w, a, st)
+	}
+}
+
+// readPoolConfigs reads every php-fpm config matching the globs.
+func readPoolConfigs(globs []string) (map[string]string, error) {
+	pools := map[string]string{}
+	for _, g := range globs {
+		names, err := fileGlob(g)
+		if err != nil {
+			return nil, fmt.Errorf("--fpm-config %s: %w", g, err)
+		}
+		for _, n := range names {
+			f, err := os.Open(n)
+			if err != nil {
+				return nil, fmt.Errorf("--fpm-config: %w", err)
+			}
+			p, err := incident.ParsePoolConfig(f, n)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("--fpm-config: %w", err)
+			}
+			for k, v := range p {
+				pools[k] = v
+			}
+		}
+	}
+	return pools, nil
+}
+
+func fileGlob(g string) ([]string, error) {
+	names, errs := source.Expand([]string{g})
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return names, nil
+}
+
+func severityFlag(flag, v string) (rules.Severity, error) {
+	s, ok := rules.ParseSeverity(v)
+	if !ok {
+		return 0, &usageError{fmt.Sprintf("%s: unknown severity %q (want one of %s)", flag, v, strings.Join(rules.SeverityNames(), ", "))}
+	}
+	return s, nil
+}
+
+// worst returns the highest severity among incidents.
+func worst(ins []*incident.Incident) rules.Severity {
+	var w rules.Severity
+	for _, in := range ins {
+		w = max(w, in.Severity)
+	}
+	return w
+}
+
+var formats = []string{"table", "text", "markdown", "json"}
+
+func checkFormat(f string) error {
+	if f != "" && !slices.Contains(formats, f) {
+		return &usageError{fmt.Sprintf("--format: unknown format %q (want one of %s)", f, strings.Join(formats, ", "))}
+	}
+	return nil
+}

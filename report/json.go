@@ -1,0 +1,172 @@
+package report
+
+import (
+	"io"
+	"math"
+	"time"
+
+	"github.com/logtriage/logtriage/incident"
+	"github.com/logtriage/logtriage/rules"
+)
+
+// AnalysisJSON is the document `analyze --format json` and
+// `digest --format json` write. List fields are never null.
+type AnalysisJSON struct {
+	Schema          string               `json:"schema"`
+	Host            string               `json:"host"`
+	Generated       string               `json:"generated,omitempty"`
+	Since           string               `json:"since,omitempty"`
+	Until           string               `json:"until,omitempty"`
+	Inputs          []string             `json:"inputs"`
+	Incidents       []IncidentJSON       `json:"incidents"`
+	HiddenIncidents int                  `json:"hidden_incidents"`
+	Coverage        AnalysisCoverageJSON `json:"coverage"`
+}
+
+// AnalysisCoverageJSON is the coverage section of an analysis: the
+// CoverageJSON counts plus the message shapes no rule knows.
+type AnalysisCoverageJSON struct {
+	CoverageJSON
+	Unknown []TemplateJSON `json:"unknown"`
+}
+
+// TemplateJSON is an unknown message shape.
+type TemplateJSON struct {
+	Server  string `json:"server"`
+	Level   string `json:"level"`
+	Pattern string `json:"pattern"`
+	Count   int64  `json:"count"`
+	First   string `json:"first,omitempty"`
+	Last    string `json:"last,omitempty"`
+	Sample  string `json:"sample"`
+}
+
+// IncidentJSON is an incident as written in JSON documents and, later,
+// in `watch --format jsonl` events. List fields are never null.
+type IncidentJSON struct {
+	ID              string           `json:"id"`
+	RuleIDs         []string         `json:"rule_ids"`
+	Severity        string           `json:"severity"`
+	Title           string           `json:"title"`
+	Subject         string           `json:"subject"`
+	SubjectKind     string           `json:"subject_kind"`
+	Group           string           `json:"group"`
+	Start           string           `json:"start"`
+	End             string           `json:"end"`
+	DurationSeconds int64            `json:"duration_seconds"`
+	Count           int64            `json:"count"`
+	CountsByRule    map[string]int64 `json:"counts_by_rule"`
+	PeakPerMinute   int64            `json:"peak_per_minute"`
+	Sources         []string         `json:"sources"`
+	RootCause       RootCauseJSON    `json:"root_cause"`
+	Remediation     []string         `json:"remediation"`
+	Diagnostics     []string         `json:"diagnostics"`
+	HTTPStatus      []int            `json:"http_status"`
+	VHosts          []incident.Count `json:"vhosts"`
+	Requests        []incident.Count `json:"requests"`
+	Scripts         []incident.Count `json:"scripts"`
+	Pools           []string         `json:"pools"`
+	Clients         int64            `json:"clients"`
+	DeployBlip      bool             `json:"deploy_blip"`
+	Samples         []SampleJSON     `json:"samples"`
+}
+
+// RootCauseJSON is the rule that explains an incident.
+type RootCauseJSON struct {
+	RuleID string `json:"rule_id"`
+	Title  string `json:"title"`
+	Cause  string `json:"cause"`
+	Count  int64  `json:"count"`
+}
+
+// SampleJSON is one record kept as evidence.
+type SampleJSON struct {
+	Time   string `json:"time"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	RuleID string `json:"rule_id"`
+	Text   string `json:"text"`
+}
+
+// NewIncidentJSON converts an incident for JSON output. It copies every
+// slice and map, so the result stays valid while the incident grows.
+func NewIncidentJSON(in *incident.Incident) IncidentJSON {
+	j := IncidentJSON{
+		ID: in.ID, RuleIDs: in.RuleIDs(), Severity: in.Severity.String(), Title: in.Title,
+		Subject: in.Subject, SubjectKind: in.SubjectKind, Group: in.Group,
+		Start: jsonTime(in.Start), End: jsonTime(in.End),
+		DurationSeconds: int64(math.Round(in.Duration().Seconds())),
+		Count:           in.Count, CountsByRule: make(map[string]int64, len(in.CountsByRule)),
+		PeakPerMinute: in.PeakPerMinute, Sources: strs(in.Sources),
+		RootCause: RootCauseJSON{
+			RuleID: in.RootCause.RuleID, Title: in.RootCause.Title,
+			Cause: in.RootCause.Cause, Count: in.RootCause.Count,
+		},
+		Remediation: strs(in.Remediation), Diagnostics: strs(in.Diagnostics),
+		HTTPStatus: append([]int{}, in.HTTPStatus...),
+		VHosts:     counts(in.VHosts), Requests: counts(in.Requests), Scripts: counts(in.Scripts),
+		Pools: strs(in.Pools), Clients: in.Clients, DeployBlip: in.DeployBlip,
+		Samples: make([]SampleJSON, 0, len(in.Samples)),
+	}
+	for id, n := range in.CountsByRule {
+		j.CountsByRule[id] = n
+	}
+	for _, s := range in.Samples {
+		j.Samples = append(j.Samples, SampleJSON{
+			Time: jsonTime(s.Time), File: s.File, Line: s.Line, RuleID: s.RuleID, Text: s.Text,
+		})
+	}
+	return j
+}
+
+// NewAnalysisJSON converts an analysis for JSON output.
+func NewAnalysisJSON(a *Analysis) AnalysisJSON {
+	if a == nil {
+		a = &Analysis{}
+	}
+	cov := a.Coverage
+	if cov == nil {
+		cov = rules.NewCoverage(0)
+	}
+	j := AnalysisJSON{
+		Schema: Schema, Host: a.Host,
+		Generated: jsonTime(a.Generated), Since: jsonTime(a.Since), Until: jsonTime(a.Until),
+		Inputs:          strs(a.Inputs),
+		Incidents:       make([]IncidentJSON, 0, len(a.Incidents)),
+		HiddenIncidents: a.Hidden,
+		Coverage: AnalysisCoverageJSON{
+			CoverageJSON: NewCoverageJSON(cov),
+			Unknown:      make([]TemplateJSON, 0, len(a.Unknown)),
+		},
+	}
+	for _, in := range a.Incidents {
+		j.Incidents = append(j.Incidents, NewIncidentJSON(in))
+	}
+	for _, t := range a.Unknown {
+		j.Coverage.Unknown = append(j.Coverage.Unknown, TemplateJSON{
+			Server: t.Server, Level: t.Level, Pattern: t.Pattern, Count: t.Count,
+			First: jsonTime(t.First), Last: jsonTime(t.Last), Sample: t.Sample,
+		})
+	}
+	return j
+}
+
+// JSON writes an analysis as one indented logtriage/v1 document. Log
+// text is left to encoding/json, which escapes control characters and,
+// with HTML escaping on (the default, kept), "<", ">" and "&".
+func JSON(w io.Writer, a *Analysis) error {
+	return writeJSON(w, NewAnalysisJSON(a))
+}
+
+// jsonTime is RFC 3339 with the fraction the log had, or "" for zero
+// (omitted by omitempty).
+func jsonTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+func strs(s []string) []string { return append([]string{}, s...) }
+
+func counts(c []incident.Count) []incident.Count { return append([]incident.Count{}, c...) }

@@ -1,0 +1,432 @@
+package timeline
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/iotest"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/logtriage/logtriage/parser"
+	"github.com/logtriage/logtriage/source"
+)
+
+// Lines in the two layouts, at a given second of 2026-11-21.
+func nginxLine(hms, msg string) string {
+	return "2026/11/21 " + hms + " [error] 29442#29442: *24 " + msg + ", client: 127.0.0.1, server: shop.test, request: \"GET /slow.php HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"shop.test\"\n"
+}
+
+func fpmLine(hms, msg string) string {
+	return "[21-Nov-2026 " + hms + "] WARNING: [pool www] " + msg + "\n"
+}
+
+// text is an Input reading a string.
+func text(name, s string) Input {
+	return Input{
+		Name:    name,
+		Open:    func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(s)), nil },
+		Options: parser.Options{Location: time.UTC},
+	}
+}
+
+// run merges inputs and returns each record as "file time message".
+func run(t *testing.T, inputs []Input) ([]string, []Result) {
+	t.Helper()
+	var got []string
+	res := Merge(t.Context(), inputs, func(e *parser.Entry) {
+		got = append(got, fmt.Sprintf("%s %s %s", e.File, e.Time.Format("15:04:05"), e.Message))
+	})
+	return got, res
+}
+
+func TestMergeInterleavesByTime(t *testing.T) {
+	nginx := nginxLine("19:26:08", "upstream timed out (110: Connection timed out) while reading response header from upstream") +
+		nginxLine("19:26:10", "connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream") +
+		nginxLine("19:26:12", "a") +
+		nginxLine("19:27:00", "b")
+	fpm := fpmLine("19:26:09", "server reached pm.max_children setting (2), consider raising it") +
+		fpmLine("19:26:11", "child 24168 exited on signal 15 (SIGTERM) after 80.062813 seconds from start") +
+		// php-fpm child output has no timestamp: it takes the time of
+		// the record before it and stays after it.
+		"NOTICE: PHP message: PHP Warning:  Undefined variable $x in /var/www/a.php on line 3\n" +
+		fpmLine("19:26:12", "c")
+	got, res := run(t, []Input{text("nginx", nginx), text("fpm", fpm)})
+	want := []string{
+		"nginx 19:26:08 upstream timed out (110: Connection timed out) while reading response header from upstream",
+		"fpm 19:26:09 server reached pm.max_children setting (2), consider raising it",
+		"nginx 19:26:10 connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream",
+		"fpm 19:26:11 child 24168 exited on signal 15 (SIGTERM) after 80.062813 seconds from start",
+		"fpm 19:26:11 PHP message: PHP Warning:  Undefined variable $x in /var/www/a.php on line 3",
+		// A tie goes to the earlier input.
+		"nginx 19:26:12 a",
+		"fpm 19:26:12 c",
+		"nginx 19:27:00 b",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+	wantRes := []Result{
+		{Name: "nginx", Stats: parser.Stats{Lines: 4, Bytes: int64(len(nginx)), Records: 4, Parsed: 4}},
+		{Name: "fpm", Stats: parser.Stats{Lines: 4, Bytes: int64(len(fpm)), Records: 4, Parsed: 4}},
+	}
+	if diff := cmp.Diff(wantRes, res); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
+func TestMergeEqualTimesAreStable(t *testing.T) {
+	a := nginxLine("10:00:00", "a1") + nginxLine("10:00:00", "a2") + nginxLine("10:00:00", "a3") + nginxLine("10:00:01", "a4")
+	b := fpmLine("10:00:00", "b1") + fpmLine("10:00:00", "b2") + fpmLine("10:00:01", "b3")
+	c := nginxLine("09:59:59", "c1") + nginxLine("10:00:00", "c2")
+	tests := []struct {
+		names string
+		in    []Input
+		want  []string
+	}{
+		{"a,b,c", []Input{text("a", a), text("b", b), text("c", c)},
+			[]string{"c1", "a1", "a2", "a3", "b1", "b2", "c2", "a4", "b3"}},
+		{"c,b,a", []Input{text("c", c), text("b", b), text("a", a)},
+			[]string{"c1", "c2", "b1", "b2", "a1", "a2", "a3", "b3", "a4"}},
+		{"b,b", []Input{text("b", b), text("b", b)},
+			[]string{"b1", "b2", "b1", "b2", "b3", "b3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.names, func(t *testing.T) {
+			for range 20 { // the goroutines' timing must not matter
+				var got []string
+				Merge(t.Context(), tt.in, func(e *parser.Entry) { got = append(got, e.Message) })
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Fatalf("merged (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// An input whose clock goes backwards, or that starts with lines without
+// a time, keeps its own order.
+func TestMergeKeepsInputOrder(t *testing.T) {
+	a := "garbage before any timestamp\n" +
+		nginxLine("10:00:10", "a10") +
+		nginxLine("10:00:03", "a3 (clock went back)") +
+		nginxLine("10:00:11", "a11")
+	b := nginxLine("10:00:01", "b1") + nginxLine("10:00:04", "b4") + nginxLine("10:00:12", "b12")
+	got, _ := run(t, []Input{text("a", a), text("b", b)})
+	want := []string{
+		"a 00:00:00 garbage before any timestamp",
+		"b 10:00:01 b1",
+		"b 10:00:04 b4",
+		"a 10:00:10 a10",
+		"a 10:00:03 a3 (clock went back)",
+		"a 10:00:11 a11",
+		"b 10:00:12 b12",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+}
+
+// The parser gives records without a time the time before them, so a
+// zero time in the middle of an input is only seen from other producers;
+// merge must still hold it at its input's previous time.
+func TestMergeZeroTimeTakesPreviousTime(t *testing.T) {
+	at := func(sec int) time.Time { return time.Date(2026, 11, 21, 10, 0, sec, 0, time.UTC) }
+	feed := func(es ...parser.Entry) <-chan parser.Entry {
+		q := make(chan parser.Entry, len(es))
+		for _, e := range es {
+			q <- e
+		}
+		close(q)
+		return q
+	}
+	a := feed(parser.Entry{Message: "a5", Time: at(5)}, parser.Entry{Message: "a-zero"}, parser.Entry{Message: "a7", Time: at(7)})
+	b := feed(parser.Entry{Message: "b4", Time: at(4)}, parser.Entry{Message: "b6", Time: at(6)})
+	var got []string
+	merge(t.Context(), []<-chan parser.Entry{a, b}, func(e *parser.Entry) { got = append(got, e.Message) })
+	// a-zero sorts at 10:00:05, before b6, not at the start of time.
+	want := []string{"b4", "a5", "a-zero", "b6", "a7"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+}
+
+func TestMergeOpenError(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.log")
+	open := func(name string) func() (io.ReadCloser, error) {
+		return func() (io.ReadCloser, error) { return source.Open(name, nil) }
+	}
+	in := []Input{
+		text("nginx", nginxLine("10:00:00", "n1")+nginxLine("10:00:02", "n2")),
+		{Name: missing, Open: open(missing)},
+		{Name: dir, Open: open(dir)},
+		text("fpm", fpmLine("10:00:01", "f1")),
+	}
+	got, res := run(t, in)
+	want := []string{"nginx 10:00:00 n1", "fpm 10:00:01 f1", "nginx 10:00:02 n2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+	if r := res[1]; r.Name != missing || !errors.Is(r.Err, os.ErrNotExist) || !strings.Contains(r.Err.Error(), missing) || r.Stats.Lines != 0 {
+		t.Errorf("missing file: %+v", r)
+	}
+	if r := res[2]; !errors.Is(r.Err, source.ErrIsDir) {
+		t.Errorf("directory: %+v", r)
+	}
+	for _, i := range []int{0, 3} {
+		if res[i].Err != nil || res[i].Stats.Records == 0 {
+			t.Errorf("input %d: %+v", i, res[i])
+		}
+	}
+}
+
+func TestMergeReadError(t *testing.T) {
+	errDisk := errors.New("read error.log: input/output error")
+	broken := nginxLine("10:00:00", "n1") + nginxLine("10:00:02", "n2")
+	closed := false
+	in := []Input{
+		{
+			Name: "nginx",
+			Open: func() (io.ReadCloser, error) {
+				r := io.MultiReader(strings.NewReader(broken), iotest.ErrReader(errDisk))
+				return readCloser{r, func() { closed = true }}, nil
+			},
+		},
+		text("fpm", fpmLine("10:00:01", "f1")+fpmLine("10:00:03", "f3")),
+	}
+	got, res := run(t, in)
+	want := []string{"nginx 10:00:00 n1", "fpm 10:00:01 f1", "nginx 10:00:02 n2", "fpm 10:00:03 f3"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+	if !errors.Is(res[0].Err, errDisk) || res[0].Stats.Records != 2 {
+		t.Errorf("broken input: %+v", res[0])
+	}
+	if res[1].Err != nil {
+		t.Errorf("fpm: %v", res[1].Err)
+	}
+	if !closed {
+		t.Error("the broken input was not closed")
+	}
+}
+
+// A rotated set is passed as one input per file, in source.Order; gzip
+// members are opened by source.Open.
+func TestMergeRotatedSet(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data string, zip bool) string {
+		p := filepath.Join(dir, name)
+		b := []byte(data)
+		if zip {
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			zw.Write(b)
+			zw.Close()
+			b = buf.Bytes()
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	names := source.Order([]string{
+		write("error.log", nginxLine("10:00:05", "live"), false),
+		write("error.log.1", nginxLine("10:00:03", "one"), false),
+		write("error.log.2.gz", nginxLine("10:00:01", "two"), true),
+		write("php8.2-fpm.log", fpmLine("10:00:00", "f0")+fpmLine("10:00:04", "f4"), false),
+	})
+	var in []Input
+	for _, n := range names {
+		in = append(in, Input{
+			Name:    filepath.Base(n),
+			Open:    func() (io.ReadCloser, error) { return source.Open(n, nil) },
+			Options: parser.Options{Location: time.UTC},
+		})
+	}
+	got, res := run(t, in)
+	want := []string{
+		"php8.2-fpm.log 10:00:00 f0",
+		"error.log.2.gz 10:00:01 two",
+		"error.log.1 10:00:03 one",
+		"php8.2-fpm.log 10:00:04 f4",
+		"error.log 10:00:05 live",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Error(r.Err)
+		}
+	}
+}
+
+type readCloser struct {
+	io.Reader
+	close func()
+}
+
+func (r readCloser) Close() error { r.close(); return nil }
+
+// endless is a log that never ends: one nginx record per Read, a second
+// apart, optionally sleeping before each.
+type endless struct {
+	n     int
+	sleep time.Duration
+	reads *atomic.Int64
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.sleep > 0 {
+		time.Sleep(e.sleep)
+	}
+	t := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC).Add(time.Duration(e.n) * time.Second)
+	e.n++
+	if e.reads != nil {
+		e.reads.Add(1)
+	}
+	return copy(p, t.Format("2006/01/02 15:04:05")+" [error] 1#1: *1 endless\n"), nil
+}
+
+// endlessInput counts the inputs still open in open.
+func endlessInput(name string, sleep time.Duration, open, reads *atomic.Int64) Input {
+	return Input{
+		Name: name,
+		Open: func() (io.ReadCloser, error) {
+			open.Add(1)
+			return readCloser{&endless{sleep: sleep, reads: reads}, func() { open.Add(-1) }}, nil
+		},
+		Options: parser.Options{Location: time.UTC},
+	}
+}
+
+// Cancelling stops the merge and every producer; synctest.Test fails if
+// any goroutine Merge started is still blocked when it returns.
+func TestMergeCancel(t *testing.T) {
+	t.Run("from emit", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			var open atomic.Int64
+			in := []Input{endlessInput("a", 0, &open, nil), endlessInput("b", 0, &open, nil), text("short", nginxLine("00:00:00", "s"))}
+			n, late := 0, 0
+			res := Merge(ctx, in, func(*parser.Entry) {
+				if ctx.Err() != nil {
+					late++
+				}
+				if n++; n == 1000 {
+					cancel()
+				}
+			})
+			if n != 1000 || late != 0 {
+				t.Errorf("%d records emitted, %d after cancel", n, late)
+			}
+			if open.Load() != 0 {
+				t.Errorf("%d inputs left open", open.Load())
+			}
+			for _, r := range res[:2] {
+				if !errors.Is(r.Err, context.Canceled) {
+					t.Errorf("%s: err %v, want context.Canceled", r.Name, r.Err)
+				}
+			}
+			if res[2].Err != nil {
+				t.Errorf("short input finished before the cancel: %v", res[2].Err)
+			}
+		})
+	})
+	t.Run("while waiting for a slow input", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+			defer cancel()
+			var open atomic.Int64
+			in := []Input{endlessInput("fast", 0, &open, nil), endlessInput("slow", time.Minute, &open, nil)}
+			start := time.Now()
+			n := 0
+			res := Merge(ctx, in, func(*parser.Entry) { n++ })
+			// The slow input is read once a minute; a record is released
+			// only when the slow one has caught up, so about 10 each.
+			if took := time.Since(start); took < 10*time.Minute || took > 11*time.Minute {
+				t.Errorf("Merge returned after %v", took)
+			}
+			if n < 10 || n > 30 {
+				t.Errorf("%d records emitted", n)
+			}
+			if open.Load() != 0 {
+				t.Errorf("%d inputs left open", open.Load())
+			}
+			for _, r := range res {
+				if !errors.Is(r.Err, context.DeadlineExceeded) {
+					t.Errorf("%s: err %v, want context.DeadlineExceeded", r.Name, r.Err)
+				}
+			}
+		})
+	})
+	t.Run("before the start", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		var open atomic.Int64
+		res := Merge(ctx, []Input{endlessInput("a", 0, &open, nil)}, func(*parser.Entry) { t.Error("record emitted") })
+		if !errors.Is(res[0].Err, context.Canceled) {
+			t.Errorf("err %v", res[0].Err)
+		}
+	})
+}
+
+// A consumer that does not keep up holds the producers back: they stop
+// reading once their queues are full.
+func TestMergeBackpressure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var open, reads atomic.Int64
+		in := []Input{endlessInput("a", 0, &open, &reads), endlessInput("b", 0, &open, &reads)}
+		ctx, cancel := context.WithCancel(t.Context())
+		first := true
+		Merge(ctx, in, func(*parser.Entry) {
+			if !first {
+				return
+			}
+			first = false
+			synctest.Wait() // until both producers are blocked
+			r := reads.Load()
+			synctest.Wait()
+			// One Read per record: the queue, the record being sent and
+			// the one the parser holds until the next line.
+			if r > 2*(queueLen+4) || reads.Load() != r {
+				t.Errorf("producers read %d records ahead of a stalled consumer", r)
+			}
+			cancel()
+		})
+	})
+}
+
+func TestMergeNoInputs(t *testing.T) {
+	res := Merge(t.Context(), nil, func(*parser.Entry) { t.Error("record emitted") })
+	if len(res) != 0 {
+		t.Errorf("results: %+v", res)
+	}
+}
+
+func BenchmarkMerge(b *testing.B) {
+	var log strings.Builder
+	for i := range 10000 {
+		log.WriteString(nginxLine(time.Date(2026, 11, 21, 0, 0, i, 0, time.UTC).Format("15:04:05"), "upstream timed out (110: Connection timed out) while reading response header from upstream"))
+	}
+	s := log.String()
+	in := []Input{text("a", s), text("b", s), text("c", s)}
+	b.SetBytes(int64(3 * len(s)))
+	for b.Loop() {
+		n := 0
+		Merge(b.Context(), in, func(*parser.Entry) { n++ })
+		if n != 30000 {
+			b.Fatal(n)
+		}
+	}
+}
