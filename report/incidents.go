@@ -288,18 +288,7 @@ func writeCoverageText(b *strings.Builder, c *rules.Coverage) {
 	p := c.Parser
 	b.WriteString("\n")
 	writeHeading(b, "Coverage", '-', Style{})
-	rows := [][]string{
-		{"files", strconv.Itoa(c.Files)},
-		{"lines", strconv.FormatInt(p.Lines, 10)},
-		{"records", strconv.FormatInt(p.Records, 10)},
-		{"parsed", strconv.FormatInt(p.Parsed, 10)},
-		{"matched", strconv.FormatInt(c.MatchedTotal(), 10)},
-		{"unmatched", strconv.FormatInt(c.Unmatched, 10)},
-		{"unmatched at error level", strconv.FormatInt(c.UnmatchedSevere, 10)},
-		{"unparsed", strconv.FormatInt(p.Unparsed, 10)},
-		{"folded lines", strconv.FormatInt(p.Folded, 10)},
-		{"cut lines", strconv.FormatInt(p.Cut, 10)},
-	}
+	rows := coverageRows(c)
 	for _, l := range alignColumns(rows, map[int]bool{1: true}) {
 		b.WriteString("  " + l + "\n")
 	}
@@ -381,18 +370,8 @@ func Markdown(w io.Writer, a *Analysis) error {
 		p := c.Parser
 		b.WriteString("\n## Coverage\n\n")
 		n := func(v int64) string { return strconv.FormatInt(v, 10) }
-		mdTable(&b, []string{"what", "count"}, "-r", [][]string{
-			{"files", strconv.Itoa(c.Files)},
-			{"lines", n(p.Lines)},
-			{"records", n(p.Records)},
-			{"parsed", n(p.Parsed)},
-			{"matched", n(c.MatchedTotal())},
-			{"unmatched", n(c.Unmatched)},
-			{"unmatched at error level", n(c.UnmatchedSevere)},
-			{"unparsed", n(p.Unparsed)},
-			{"folded lines", n(p.Folded)},
-			{"cut lines", n(p.Cut)},
-		})
+		mdTable(&b, []string{"what", "count"}, "-r", coverageRows(c))
+
 		if by := c.ByRule(); len(by) > 0 {
 			b.WriteString("\n")
 			rows := make([][]string, 0, len(by))

@@ -431,14 +431,12 @@ func NewCoverageJSON(c *rules.Coverage) CoverageJSON {
 	return j
 }
 
-// Coverage writes the coverage tables.
-func Coverage(w io.Writer, c *rules.Coverage, st Style) error {
+// coverageRows are the coverage counts as (what, count) rows, shared by
+// every human format.
+func coverageRows(c *rules.Coverage) [][]string {
 	p := c.Parser
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
-	if _, err := fmt.Fprintf(w, "\n%s\n", st.bold("Coverage")); err != nil {
-		return err
-	}
-	rows := [][]string{
+	return [][]string{
 		{"files", strconv.Itoa(c.Files)},
 		{"lines", n(p.Lines)},
 		{"records", n(p.Records)},
@@ -450,6 +448,16 @@ func Coverage(w io.Writer, c *rules.Coverage, st Style) error {
 		{"folded lines", n(p.Folded)},
 		{"cut lines", n(p.Cut)},
 	}
+}
+
+// Coverage writes the coverage tables.
+func Coverage(w io.Writer, c *rules.Coverage, st Style) error {
+	p := c.Parser
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	if _, err := fmt.Fprintf(w, "\n%s\n", st.bold("Coverage")); err != nil {
+		return err
+	}
+	rows := coverageRows(c)
 	if err := table(w, []string{"what", "count"}, rows); err != nil {
 		return err
 	}
