@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/logtriage/logtriage/incident"
+	"github.com/logtriage/logtriage/report"
 	"github.com/logtriage/logtriage/source"
 	"github.com/logtriage/logtriage/timeline"
 )
@@ -19,7 +20,6 @@ type reportFlags struct {
 	Format      string        `short:"f" placeholder:"FORMAT" help:"Output: table (default on a terminal), text (default otherwise), markdown, json."`
 	Output      string        `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of stdout."`
 	MinSeverity string        `default:"notice" placeholder:"SEVERITY" help:"Hide incidents below this severity: info, notice, warning, error, critical."`
-	FailOn      string        `default:"error" placeholder:"SEVERITY" help:"Exit 1 when an incident is at or above this severity."`
 	FPMConfig   []string      `name:"fpm-config" placeholder:"GLOB" help:"php-fpm config files (listen = lines) to map pools to the sockets and ports they serve, e.g. '/etc/php/*/fpm/pool.d/*.conf'. Default: inferred from time overlap."`
 	Gap         time.Duration `default:"30s" help:"Quiet time after which an incident closes."`
 	Recur       time.Duration `default:"5m" help:"A closed incident reopens when its symptom recurs within this time."`
@@ -27,6 +27,7 @@ type reportFlags struct {
 
 type analyzeCmd struct {
 	reportFlags
+	FailOn   string   `default:"error" placeholder:"SEVERITY" help:"Exit 1 when an incident is at or above this severity."`
 	Since    string   `placeholder:"TIME" help:"Only records at or after TIME: RFC 3339, a date, a duration back from now (90m, 24h, 7d), today, yesterday."`
 	Until    string   `placeholder:"TIME" help:"Only records before TIME (same forms as --since)."`
 	Progress string   `default:"auto" enum:"auto,always,never" help:"Progress on stderr: auto (terminal and large input), always, never."`
@@ -56,6 +57,10 @@ func (c *analyzeCmd) Run(g *Globals, e *env) error {
 	if err != nil {
 		return err
 	}
+	failOn, err := severityFlag("--fail-on", c.FailOn)
+	if err != nil {
+		return err
+	}
 	if o.since, err = parseTimeFlag("--since", c.Since, o); err != nil {
 		return err
 	}
@@ -79,7 +84,14 @@ func (c *analyzeCmd) Run(g *Globals, e *env) error {
 		o.progress = newProgress(e.stderr, counter, totalSize(names))
 	}
 	ins := fileInputs(names, o, e.stdin, counter)
-	return c.finish(g, e, ins, o)
+	a, err := c.finish(g, e, ins, o)
+	if err != nil {
+		return err
+	}
+	if worst(a.All) >= failOn {
+		return &exitCodeError{code: exitFindings}
+	}
+	return nil
 }
 
 // options turns flags into pipeline settings.
@@ -90,9 +102,6 @@ func (c *reportFlags) options(g *Globals) (pipelineOpts, error) {
 		return o, err
 	}
 	if o.minSeverity, err = severityFlag("--min-severity", c.MinSeverity); err != nil {
-		return o, err
-	}
-	if _, err = severityFlag("--fail-on", c.FailOn); err != nil {
 		return o, err
 	}
 	if c.Gap <= 0 || c.Recur < c.Gap {
@@ -147,21 +156,21 @@ func totalSize(names []string) int64 {
 	return n
 }
 
-// finish runs the pipeline, writes the report and picks the exit status.
-func (c *reportFlags) finish(g *Globals, e *env, ins []timeline.Input, o pipelineOpts) error {
+// finish runs the pipeline and writes the report.
+func (c *reportFlags) finish(g *Globals, e *env, ins []timeline.Input, o pipelineOpts) (*report.Analysis, error) {
 	a, read := analyzeInputs(e.ctx, ins, o, e.stderr)
 	if err := e.ctx.Err(); err != nil {
-		return &exitCodeError{code: exitError, err: errors.New("interrupted")}
+		return nil, &exitCodeError{code: exitError, err: errors.New("interrupted")}
 	}
 	if read == 0 {
-		return &exitCodeError{code: exitError, err: errors.New("no input could be read")}
+		return nil, &exitCodeError{code: exitError, err: errors.New("no input could be read")}
 	}
 	w := e.stdout
 	var f *os.File
 	if c.Output != "" {
 		var err error
 		if f, err = os.Create(c.Output); err != nil {
-			return fmt.Errorf("--output: %w", err)
+			return nil, fmt.Errorf("--output: %w", err)
 		}
 		w = f
 	}
@@ -183,13 +192,9 @@ func (c *reportFlags) finish(g *Globals, e *env, ins []timeline.Input, o pipelin
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return nil, fmt.Errorf("write report: %w", err)
 	}
-	failOn, _ := severityFlag("--fail-on", c.FailOn)
-	if worst(a.All) >= failOn {
-		return &exitCodeError{code: exitFindings}
-	}
-	return nil
+	return a, nil
 }
 
 func isTerminal(w io.Writer) bool {
