@@ -3,6 +3,7 @@ package incident
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -38,6 +39,42 @@ type Config struct {
 	Final func(*Incident)
 	// Templates bounds the number of unknown-record templates kept.
 	Templates int
+	// OnEvent, when set, receives lifecycle events as incidents open,
+	// change and resolve (for watch).
+	OnEvent func(Event)
+	// OpenAfter is how many records of its severity an incident needs
+	// before "opened" is sent, so that a single 404 pages nobody. Missing
+	// severities use DefaultOpenAfter; 0 means never.
+	OpenAfter map[rules.Severity]int64
+}
+
+// DefaultOpenAfter are the record counts after which an incident of each
+// severity is announced.
+var DefaultOpenAfter = map[rules.Severity]int64{
+	rules.SeverityCritical: 1,
+	rules.SeverityError:    1,
+	rules.SeverityWarning:  3,
+	rules.SeverityNotice:   10,
+	rules.SeverityInfo:     0,
+}
+
+// Event kinds.
+const (
+	Opened   = "opened"
+	Updated  = "updated"
+	Resolved = "resolved"
+)
+
+// Event is a change in an incident's life: opened (enough evidence, or
+// reopened when its symptom came back), updated (escalation: the rate
+// doubled, a new rule or log joined, the root cause was found, the
+// severity rose) or resolved (the quiet gap elapsed).
+type Event struct {
+	Kind    string
+	Time    time.Time // the engine's clock when it happened
+	Reasons []string  // for updated and reopened: what changed
+	// Incident is a snapshot, owned by the receiver.
+	Incident *Incident
 }
 
 // Engine groups matches into incidents. It expects records in time order
@@ -73,6 +110,11 @@ type state struct {
 	perRule    map[string]bool // rules with a sample already
 	last       Sample
 	statuses   []int
+	// For events: whether "opened" was sent, and what it said.
+	announced     bool
+	announcedPeak int64
+	announcedSev  rules.Severity
+	rootID        string
 }
 
 type reqKey struct {
@@ -152,10 +194,11 @@ func (e *Engine) Add(en *parser.Entry, m *rules.Match) {
 		}
 		st = e.start(group, subject, kind, en)
 	}
-	e.update(st, en, m)
+	newRule, newSource := e.update(st, en, m)
 	if kind == "pool" {
 		e.attachPool(st, m.Subject)
 	}
+	e.notify(st, newRule, newSource, r.ID, en.File)
 	if en.Server == parser.Apache && en.PID != 0 {
 		e.requests[reqKey{en.Server, en.PID, en.TID}] = reqRef{st, en.Time}
 	}
@@ -290,6 +333,9 @@ func (e *Engine) revive(st *state) *state {
 	}
 	e.open[st.key] = st
 	st.in.Open = true
+	if st.announced {
+		e.emit(Opened, st, []string{"reopened: the symptom came back"})
+	}
 	return st
 }
 
@@ -355,6 +401,7 @@ func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state 
 		Group: group, Subject: subject, SubjectKind: kind, Start: en.Time, End: en.Time,
 		CountsByRule: map[string]int64{}, Open: true,
 	}
+	st.in.ID = incidentID(&st.in)
 	e.open[st.key] = st
 	return st
 }
@@ -369,9 +416,10 @@ func (e *Engine) attachPool(st *state, pool string) {
 	}
 }
 
-func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) {
+func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, newSource bool) {
 	r := m.Rule
 	in := &st.in
+	newRule = in.CountsByRule[r.ID] == 0
 	if en.Time.Before(in.Start) {
 		in.Start = en.Time
 	}
@@ -418,6 +466,7 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) {
 	}
 	if en.File != "" && !slices.Contains(st.sources, en.File) && len(st.sources) < 32 {
 		st.sources = append(st.sources, en.File)
+		newSource = len(st.sources) > 1
 	}
 	if r.HTTPStatus != 0 && !slices.Contains(st.statuses, r.HTTPStatus) {
 		st.statuses = append(st.statuses, r.HTTPStatus)
@@ -429,6 +478,7 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) {
 		}
 	}
 	e.sample(st, en, r.ID)
+	return newRule, newSource
 }
 
 // adoptPendingPool merges into a FastCGI backend incident the incident
@@ -462,6 +512,16 @@ func (e *Engine) merge(dst, src *state) {
 		e.recent = slices.Delete(e.recent, i, i+1)
 	}
 	a, b := &dst.in, &src.in
+	switch {
+	case src.announced && !dst.announced:
+		// Keep the id watchers already know.
+		a.ID = b.ID
+		dst.announced, dst.announcedPeak, dst.announcedSev, dst.rootID = true, src.announcedPeak, src.announcedSev, src.rootID
+	case src.announced && dst.announced:
+		e.emit(Resolved, src, []string{"merged into " + a.ID})
+	case b.Start.Before(a.Start):
+		a.ID = b.ID
+	}
 	for id, f := range src.first {
 		// Keep the order of first appearance across both.
 		v := dst.seq + f
@@ -562,6 +622,9 @@ func (e *Engine) Advance(now time.Time) {
 		delete(e.open, st.key)
 		st.in.Open = false
 		e.recent = append(e.recent, st)
+		if st.announced {
+			e.emit(Resolved, st, nil)
+		}
 	}
 	keep := e.recent[:0]
 	for _, st := range e.recent {
@@ -597,34 +660,120 @@ func (e *Engine) addMarker(m marker) {
 }
 
 func (e *Engine) finalize(st *state) {
-	in := &st.in
+	in := e.derive(st)
 	in.Open = false
-	in.VHosts = st.vhosts.top(5)
-	in.Requests = st.requests.top(5)
-	in.Scripts = st.scripts.top(5)
-	in.Clients = int64(len(st.clients))
-	in.Sources = st.sources
-	sort.Ints(st.statuses)
-	in.HTTPStatus = st.statuses
-	if n := len(in.Samples); n > 0 && (in.Samples[n-1].File != st.last.File || in.Samples[n-1].Line != st.last.Line) &&
-		!slices.ContainsFunc(in.Samples, func(s Sample) bool { return s.File == st.last.File && s.Line == st.last.Line }) {
-		in.Samples = append(in.Samples, st.last)
-	}
-	e.explain(st)
 	if e.deployBlip(in) {
 		in.DeployBlip = true
 		in.Severity = min(in.Severity, rules.SeverityWarning)
 	}
-	in.ID = incidentID(in)
 	if e.cfg.Final != nil {
 		e.cfg.Final(in)
 	}
 }
 
-// explain picks the root cause (the deepest evidence: a cause-role rule
-// before any symptom, then severity, then count) and assembles the title,
-// remediation and diagnostics.
-func (e *Engine) explain(st *state) {
+// derive fills the fields computed from the running state (top tables,
+// root cause, the last sample) into st.in and returns it.
+func (e *Engine) derive(st *state) *Incident {
+	in := &st.in
+	in.VHosts = st.vhosts.top(5)
+	in.Requests = st.requests.top(5)
+	in.Scripts = st.scripts.top(5)
+	in.Clients = int64(len(st.clients))
+	in.Sources = slices.Clone(st.sources)
+	in.HTTPStatus = slices.Sorted(slices.Values(st.statuses))
+	samples := in.Samples
+	if n := len(samples); n > 0 && !slices.ContainsFunc(samples, func(s Sample) bool { return s.File == st.last.File && s.Line == st.last.Line }) {
+		samples = append(slices.Clip(samples), st.last)
+	}
+	e.explain(st)
+	out := *in
+	out.Samples = samples
+	return &out
+}
+
+// snapshot is a copy of the incident as it stands, safe to hand out.
+func (e *Engine) snapshot(st *state) *Incident {
+	in := e.derive(st)
+	in.CountsByRule = maps.Clone(in.CountsByRule)
+	in.Pools = slices.Clone(in.Pools)
+	in.Samples = slices.Clone(in.Samples)
+	in.Remediation = slices.Clone(in.Remediation)
+	in.Diagnostics = slices.Clone(in.Diagnostics)
+	return in
+}
+
+// openAfter is the count at which an incident of severity sev is announced.
+func (e *Engine) openAfter(sev rules.Severity) int64 {
+	if n, ok := e.cfg.OpenAfter[sev]; ok {
+		return n
+	}
+	return DefaultOpenAfter[sev]
+}
+
+// notify sends opened once an incident has enough evidence, then updated
+// when it escalates.
+func (e *Engine) notify(st *state, newRule, newSource bool, ruleID, file string) {
+	if e.cfg.OnEvent == nil {
+		return
+	}
+	in := &st.in
+	if !st.announced {
+		if n := e.openAfter(in.Severity); n > 0 && in.Count >= n {
+			st.announced, st.announcedPeak, st.announcedSev = true, in.PeakPerMinute, in.Severity
+			st.rootID = e.rootRule(st).ID
+			e.emit(Opened, st, nil)
+		}
+		return
+	}
+	var reasons []string
+	if newRule {
+		if root := e.rootRule(st).ID; root != st.rootID {
+			st.rootID = root
+			reasons = append(reasons, "root cause: "+root)
+		} else {
+			reasons = append(reasons, "new evidence: "+ruleID)
+		}
+	}
+	if newSource {
+		reasons = append(reasons, "new log: "+file)
+	}
+	if in.Severity > st.announcedSev {
+		st.announcedSev = in.Severity
+		reasons = append(reasons, "severity: "+in.Severity.String())
+	}
+	if in.PeakPerMinute >= 4 && in.PeakPerMinute >= 2*st.announcedPeak {
+		st.announcedPeak = in.PeakPerMinute
+		reasons = append(reasons, fmt.Sprintf("rate doubled: %d/min", in.PeakPerMinute))
+	}
+	if len(reasons) > 0 {
+		e.emit(Updated, st, reasons)
+	}
+}
+
+func (e *Engine) emit(kind string, st *state, reasons []string) {
+	if e.cfg.OnEvent == nil {
+		return
+	}
+	e.cfg.OnEvent(Event{Kind: kind, Time: e.now, Reasons: reasons, Incident: e.snapshot(st)})
+}
+
+// Open returns snapshots of the incidents not yet final (open and
+// recently closed), oldest first: what a watcher still tracks.
+func (e *Engine) Open() []*Incident {
+	var out []*Incident
+	for _, st := range e.open {
+		out = append(out, e.snapshot(st))
+	}
+	for _, st := range e.recent {
+		out = append(out, e.snapshot(st))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out
+}
+
+// rootRule is the deepest evidence: a cause-role rule before any
+// symptom, then the most severe, then the one logged first.
+func (e *Engine) rootRule(st *state) *rules.Rule {
 	in := &st.in
 	rank := func(r *rules.Rule) int {
 		switch r.Role {
@@ -635,27 +784,42 @@ func (e *Engine) explain(st *state) {
 		}
 		return 0
 	}
-	var ids []string
+	var best *rules.Rule
+	var bestID string
 	for id := range in.CountsByRule {
-		ids = append(ids, id)
+		r := st.roles[id]
+		if best == nil {
+			best, bestID = r, id
+			continue
+		}
+		switch {
+		case rank(r) != rank(best):
+			if rank(r) < rank(best) {
+				continue
+			}
+		case r.Severity != best.Severity:
+			if r.Severity < best.Severity {
+				continue
+			}
+		case st.first[id] != st.first[bestID]:
+			// The cause logged first is the deepest: php-fpm writes
+			// "execution timed out, terminating" before the child's exit.
+			if st.first[id] > st.first[bestID] {
+				continue
+			}
+		case id > bestID:
+			continue
+		}
+		best, bestID = r, id
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := st.roles[ids[i]], st.roles[ids[j]]
-		if rank(a) != rank(b) {
-			return rank(a) > rank(b)
-		}
-		if a.Severity != b.Severity {
-			return a.Severity > b.Severity
-		}
-		// The cause logged first is the deepest: php-fpm writes "execution
-		// timed out, terminating" before the child's exit on SIGTERM.
-		fi, fj := st.first[ids[i]], st.first[ids[j]]
-		if fi != fj {
-			return fi < fj
-		}
-		return ids[i] < ids[j]
-	})
-	root := st.roles[ids[0]]
+	return best
+}
+
+// explain sets the root cause and assembles the title, remediation and
+// diagnostics.
+func (e *Engine) explain(st *state) {
+	in := &st.in
+	root := e.rootRule(st)
 	in.RootCause = RootCause{RuleID: root.ID, Title: root.Title, Cause: root.Cause, Count: in.CountsByRule[root.ID]}
 	in.Title = root.Title
 	in.Remediation = appendUnique(nil, root.Remediation, 10)
