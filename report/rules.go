@@ -38,6 +38,9 @@ func (s Style) severity(sev rules.Severity) string {
 	return severityColor[sev] + sev.String() + "\x1b[0m"
 }
 
+// Severity names sev, coloured when the style has colour.
+func (s Style) Severity(sev rules.Severity) string { return s.severity(sev) }
+
 func (s Style) bold(text string) string {
 	if !s.Color {
 		return text
