@@ -56,3 +56,13 @@ bench:
 
 clean:
 	rm -rf bin
+
+## bench-e2e: end-to-end benchmark on generated logs, against grep and gzip -dc
+## (LINES lines of nginx log, REPS runs each, BIG=1 adds a 1 GB peak-RSS step,
+## CPUPROFILE=file adds a CPU profile of the analyze pipeline via go test)
+LINES ?= 1000000
+REPS  ?= 3
+BIG   ?= 0
+.PHONY: bench-e2e
+bench-e2e: build
+	$(GO) run ./bench/run -build=false -lines $(LINES) -reps $(REPS) -big=$(if $(filter 1 yes true,$(BIG)),true,false) $(if $(CPUPROFILE),-cpuprofile $(CPUPROFILE))

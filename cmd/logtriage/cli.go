@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 	_ "time/tzdata" // --tz works on hosts without a zone database
@@ -41,6 +42,9 @@ type Globals struct {
 	TZ        string   `name:"tz" placeholder:"ZONE" help:"Zone of log timestamps, which carry none (IANA name like Europe/Berlin, UTC, or +02:00). Default: local time."`
 	LogFormat string   `name:"log-format" default:"auto" placeholder:"FORMAT" help:"Log format: auto, nginx, apache24, apache22, fpm, fpm-slow."`
 	Color     string   `name:"color" enum:"auto,always,never" default:"auto" help:"Colour output: auto (terminal and no NO_COLOR), always, never."`
+	// CPUProfile is for `make bench-e2e CPUPROFILE=...`: profiling the real
+	// binary beats copying its wiring into a benchmark.
+	CPUProfile string `name:"cpuprofile" hidden:"" type:"path" help:"Write a CPU profile to this file."`
 }
 
 // env is what commands get besides their flags.
@@ -103,6 +107,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError
 	}
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "logtriage: --cpuprofile: %v\n", err)
+			return exitError
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "logtriage: --cpuprofile: %v\n", err)
+			return exitError
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	err = kctx.Run(&c.Globals, e)
 	if err == nil {
 		return exitOK

@@ -1,0 +1,540 @@
+// Command run is logtriage's end-to-end benchmark (`make bench-e2e`). It
+// builds bin/logtriage, generates a day of nginx and php-fpm logs with
+// bench/gen (kept in bench/data and reused while the generator and its
+// flags are unchanged), and times, several times each, reporting the
+// median:
+//
+//	(a) logtriage analyze --format json error.log php-fpm.log php-fpm-slow.log
+//	(b) grep -cE '<the literal anchors of every nginx rule>' error.log
+//	(c) logtriage analyze --format json error.log.gz
+//	(d) gzip -dc error.log.gz
+//
+// (b) is the floor for "find the lines any rule could be about", (d) the
+// floor for reading a gzipped archive. It also measures logtriage's peak
+// RSS on about 10 MB of input and, with -big, about 1 GB. Figures are
+// printed, never judged: there is no pass or fail on speed.
+//
+//	go run ./bench/run -lines 1000000 -reps 3 [-big] [-cpuprofile cpu.prof]
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "bench-e2e: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	lines      int
+	reps       int
+	big        bool
+	seed       uint64
+	dir        string
+	bin        string
+	build      bool
+	regen      bool
+	cpuprofile string
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("bench-e2e", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.lines, "lines", 1_000_000, "lines of the generated nginx error log (1 M is about 300 MB)")
+	fs.IntVar(&c.reps, "reps", 3, "timed runs of each command; the median is reported")
+	fs.BoolVar(&c.big, "big", false, "also measure peak RSS on about 1 GB of input (takes disk and time)")
+	fs.Uint64Var(&c.seed, "seed", 1, "generator seed")
+	fs.StringVar(&c.dir, "dir", "bench/data", "where generated logs are kept, one directory per size")
+	fs.StringVar(&c.bin, "bin", "bin/logtriage", "the logtriage binary to measure")
+	fs.BoolVar(&c.build, "build", true, "build the binary first (make build)")
+	fs.BoolVar(&c.regen, "regen", false, "generate the logs even when a matching copy exists")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "also write a CPU profile of logtriage analyze (its hidden --cpuprofile flag) to this file and print its top 10")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || c.lines < 1 || c.reps < 1 {
+		fs.Usage()
+		return errors.New("bad arguments")
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	if err := os.Chdir(root); err != nil {
+		return err
+	}
+	for _, tool := range []string{"grep", "gzip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is needed for the comparison: %w", tool, err)
+		}
+	}
+
+	if c.build {
+		if err := buildBinary(c.bin, stderr); err != nil {
+			return err
+		}
+	}
+	tmp, err := os.MkdirTemp("", "logtriage-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	gen := filepath.Join(tmp, "gen")
+	if err := runLogged(stderr, "go", "build", "-o", gen, "./bench/gen"); err != nil {
+		return err
+	}
+	genSum, err := generatorSum()
+	if err != nil {
+		return err
+	}
+	ds, err := dataset(c, gen, genSum, c.lines, true, stderr)
+	if err != nil {
+		return err
+	}
+	version := strings.TrimSpace(outputOf(c.bin, "version"))
+
+	anchors, nrules, err := nginxAnchors(c.bin)
+	if err != nil {
+		return err
+	}
+	pattern := anchorPattern(anchors)
+	if err := checkPattern(pattern, anchors); err != nil {
+		return err
+	}
+
+	logs := []string{ds.path("error.log"), ds.path("php-fpm.log"), ds.path("php-fpm-slow.log")}
+	steps := []*step{
+		{name: "(a) logtriage analyze --format json, 3 logs", lines: ds.allLines(), bytes: ds.allBytes(), rss: true,
+			cmd: append([]string{c.bin, "analyze", "--format", "json"}, logs...), okCodes: []int{0, 1}},
+		{name: "(b) grep -cE <nginx anchors> error.log", lines: ds.nginxLines, bytes: ds.nginxBytes,
+			cmd: []string{"grep", "-cE", pattern, ds.path("error.log")}, okCodes: []int{0, 1}, env: []string{"LC_ALL=C"}, keepOut: true},
+		{name: "(c) logtriage analyze --format json error.log.gz", lines: ds.nginxLines, bytes: ds.nginxBytes, rss: true,
+			cmd: []string{c.bin, "analyze", "--format", "json", ds.path("error.log.gz")}, okCodes: []int{0, 1}},
+		{name: "(d) gzip -dc error.log.gz", lines: ds.nginxLines, bytes: ds.nginxBytes,
+			cmd: []string{"gzip", "-dc", ds.path("error.log.gz")}, okCodes: []int{0}},
+	}
+	warm(ds)
+	fmt.Fprintf(stderr, "bench-e2e: timing %d runs of each of %d commands\n", c.reps, len(steps))
+	// Interleave the repetitions so that a slow spell of the machine
+	// hits every command alike.
+	for range c.reps {
+		for _, s := range steps {
+			if err := s.measure(); err != nil {
+				return err
+			}
+		}
+	}
+
+	// Peak RSS by input size: about 10 MB, the ds input, and with -big
+	// about 1 GB, at the ds input's bytes per line.
+	bytesPerLine := float64(ds.nginxBytes) / float64(ds.nginxLines)
+	sizes := []*sizeRow{{label: "~10 MB", lines: int(1e7/bytesPerLine + 0.5)}, {label: fmt.Sprintf("~%.0f MB", mb(ds.nginxBytes)), ds: ds, from: steps[0]}}
+	if c.big {
+		sizes = append(sizes, &sizeRow{label: "~1 GB", lines: int(1e9/bytesPerLine + 0.5)})
+	} else {
+		sizes = append(sizes, &sizeRow{label: "~1 GB", skipped: true})
+	}
+	for _, r := range sizes {
+		if r.skipped || r.from != nil {
+			continue
+		}
+		if r.ds, err = dataset(c, gen, genSum, r.lines, false, stderr); err != nil {
+			return err
+		}
+		r.from = &step{name: r.label, lines: r.ds.allLines(), bytes: r.ds.allBytes(), rss: true, okCodes: []int{0, 1},
+			cmd: append([]string{c.bin, "analyze", "--format", "json"},
+				r.ds.path("error.log"), r.ds.path("php-fpm.log"), r.ds.path("php-fpm-slow.log"))}
+		warm(r.ds)
+		for range c.reps {
+			if err := r.from.measure(); err != nil {
+				return err
+			}
+		}
+	}
+
+	report(stdout, c, version, ds, nrules, anchors, steps, sizes)
+
+	if c.cpuprofile != "" {
+		if err := profile(stdout, stderr, c.cpuprofile, ds.dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moduleRoot finds the directory of logtriage's go.mod, from the working
+// directory up.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
+			bytes.HasPrefix(b, []byte("module github.com/logtriage/logtriage\n")) {
+			return dir, nil
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return "", errors.New("run me inside the logtriage module")
+		}
+		dir = up
+	}
+}
+
+// buildBinary runs `make build`, or its go build line where there is no
+// make (the Makefile stays the one definition of the release build).
+func buildBinary(bin string, stderr io.Writer) error {
+	if bin == "bin/logtriage" {
+		if _, err := exec.LookPath("make"); err == nil {
+			return runLogged(stderr, "make", "--no-print-directory", "build")
+		}
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd/logtriage")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	fmt.Fprintf(stderr, "bench-e2e: %s\n", strings.Join(cmd.Args, " "))
+	return cmd.Run()
+}
+
+func runLogged(stderr io.Writer, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	fmt.Fprintf(stderr, "bench-e2e: %s %s\n", name, strings.Join(args, " "))
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func outputOf(name string, args ...string) string {
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return "?"
+	}
+	return string(out)
+}
+
+// generatorSum hashes the generator's sources: generated data is reused
+// only while they are unchanged.
+func generatorSum() (string, error) {
+	h := sha256.New()
+	for _, f := range []string{"bench/generate.go", "bench/gen/main.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// dataSet is one generated set of logs.
+type dataSet struct {
+	dir                    string
+	nginxLines, nginxBytes int64
+	fpmLines, fpmBytes     int64
+	gzBytes                int64
+	genSeconds             float64 // 0 when reused
+}
+
+func (d *dataSet) path(name string) string { return filepath.Join(d.dir, name) }
+func (d *dataSet) allBytes() int64         { return d.nginxBytes + d.fpmBytes }
+func (d *dataSet) allLines() int64         { return d.nginxLines + d.fpmLines }
+
+// dataset generates (or reuses) the logs of n lines under c.dir.
+func dataset(c config, gen, genSum string, n int, gz bool, stderr io.Writer) (*dataSet, error) {
+	d := &dataSet{dir: filepath.Join(c.dir, strconv.Itoa(n))}
+	stamp := fmt.Sprintf("lines=%d seed=%d gzip=%t generator=%s\n", n, c.seed, gz, genSum)
+	stampFile := d.path("params")
+	if old, err := os.ReadFile(stampFile); c.regen || err != nil || string(old) != stamp {
+		os.Remove(stampFile)
+		fmt.Fprintf(stderr, "bench-e2e: generating %d lines in %s\n", n, d.dir)
+		start := time.Now()
+		cmd := exec.Command(gen, "-lines", strconv.Itoa(n), "-seed", strconv.FormatUint(c.seed, 10),
+			"-gzip="+strconv.FormatBool(gz), "-out", d.dir)
+		cmd.Stdout, cmd.Stderr = stderr, stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("generate: %w", err)
+		}
+		d.genSeconds = time.Since(start).Seconds()
+		if err := os.WriteFile(stampFile, []byte(stamp), 0o644); err != nil {
+			return nil, err
+		}
+	} else {
+		fmt.Fprintf(stderr, "bench-e2e: reusing %s (same generator and flags)\n", d.dir)
+	}
+	var err error
+	if d.nginxLines, d.nginxBytes, err = countLines(d.path("error.log")); err != nil {
+		return nil, err
+	}
+	for _, f := range []string{"php-fpm.log", "php-fpm-slow.log"} {
+		l, b, err := countLines(d.path(f))
+		if err != nil {
+			return nil, err
+		}
+		d.fpmLines += l
+		d.fpmBytes += b
+	}
+	if gz {
+		st, err := os.Stat(d.path("error.log.gz"))
+		if err != nil {
+			return nil, err
+		}
+		d.gzBytes = st.Size()
+	}
+	return d, nil
+}
+
+func countLines(name string) (lines, size int64, err error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := f.Read(buf)
+		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		size += int64(n)
+		if errors.Is(err, io.EOF) {
+			return lines, size, nil
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+}
+
+// warm reads the inputs once so that every timed run finds them in the
+// page cache, the first one included.
+func warm(d *dataSet) {
+	for _, f := range []string{"error.log", "error.log.gz", "php-fpm.log", "php-fpm-slow.log"} {
+		countLines(d.path(f))
+	}
+}
+
+// nginxAnchors asks the binary for its nginx rules and returns their
+// distinct literal anchors and the number of rules.
+func nginxAnchors(bin string) ([]string, int, error) {
+	out, err := exec.Command(bin, "rules", "list", "--server", "nginx", "--json").Output()
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s rules list: %w", bin, err)
+	}
+	var doc struct {
+		Rules []struct {
+			ID     string `json:"id"`
+			Anchor string `json:"anchor"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		return nil, 0, fmt.Errorf("%s rules list --json: %w", bin, err)
+	}
+	var anchors []string
+	for _, r := range doc.Rules {
+		if r.Anchor == "" {
+			return nil, 0, fmt.Errorf("rule %s has no anchor in rules list --json", r.ID)
+		}
+		anchors = append(anchors, r.Anchor)
+	}
+	slices.Sort(anchors)
+	return slices.Compact(anchors), len(doc.Rules), nil
+}
+
+// anchorPattern is the anchors as one POSIX extended regular expression.
+// Every metacharacter is escaped with a backslash, which ERE and RE2 read
+// alike as the character itself.
+func anchorPattern(anchors []string) string {
+	quoted := make([]string, len(anchors))
+	for i, a := range anchors {
+		quoted[i] = regexp.QuoteMeta(a)
+	}
+	return strings.Join(quoted, "|")
+}
+
+// checkPattern proves the alternation matches each anchor and only what
+// contains one, so that grep counts what it is meant to.
+func checkPattern(pattern string, anchors []string) error {
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return fmt.Errorf("anchor pattern: %w", err)
+	}
+	for _, a := range anchors {
+		if !re.MatchString("x" + a + "x") {
+			return fmt.Errorf("anchor pattern does not match %q", a)
+		}
+	}
+	if re.MatchString("2026/11/21 00:00:00 [error] 1#1: *1 zzz") {
+		return errors.New("anchor pattern matches a line with no anchor")
+	}
+	return nil
+}
+
+// step is one command measured several times.
+type step struct {
+	name    string
+	cmd     []string
+	env     []string
+	okCodes []int
+	lines   int64
+	bytes   int64
+	rss     bool // report the child's peak RSS
+	keepOut bool // keep stdout (grep's count)
+
+	wall   []float64 // seconds, per run
+	cpu    []float64 // user+sys seconds, per run
+	maxRSS int64     // KiB, the largest of the runs
+	out    string
+}
+
+func (s *step) measure() error {
+	cmd := exec.Command(s.cmd[0], s.cmd[1:]...)
+	cmd.Env = append(os.Environ(), s.env...)
+	var out, errb bytes.Buffer
+	if s.keepOut {
+		cmd.Stdout = &out
+	} else {
+		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer devnull.Close()
+		cmd.Stdout = devnull
+	}
+	cmd.Stderr = &errb
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start).Seconds()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	if code := cmd.ProcessState.ExitCode(); !slices.Contains(s.okCodes, code) {
+		return fmt.Errorf("%s: exit status %d: %s", s.name, code, strings.TrimSpace(errb.String()))
+	}
+	s.wall = append(s.wall, wall)
+	ps := cmd.ProcessState
+	s.cpu = append(s.cpu, (ps.UserTime() + ps.SystemTime()).Seconds())
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		s.maxRSS = max(s.maxRSS, maxRSSKiB(ru))
+	}
+	s.out = strings.TrimSpace(out.String())
+	return nil
+}
+
+// maxRSSKiB reads ru_maxrss, which Linux gives in KiB and macOS in bytes.
+func maxRSSKiB(ru *syscall.Rusage) int64 {
+	v := int64(ru.Maxrss)
+	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
+		v /= 1024
+	}
+	return v
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+type sizeRow struct {
+	label   string
+	lines   int
+	ds      *dataSet
+	from    *step
+	skipped bool
+}
+
+func mb(b int64) float64 { return float64(b) / 1e6 }
+
+func report(w io.Writer, c config, version string, d *dataSet, nrules int, anchors []string, steps []*step, sizes []*sizeRow) {
+	fmt.Fprintf(w, "\nlogtriage end-to-end benchmark: %s, %d CPUs, median of %d runs, warm page cache\n",
+		version, runtime.NumCPU(), c.reps)
+	gen := "reused"
+	if d.genSeconds > 0 {
+		gen = fmt.Sprintf("generated in %.1f s", d.genSeconds)
+	}
+	fmt.Fprintf(w, "input %s (seed %d, %s): error.log %d lines %.1f MB, error.log.gz %.1f MB, php-fpm logs %d lines %.1f MB\n",
+		d.dir, c.seed, gen, d.nginxLines, mb(d.nginxBytes), mb(d.gzBytes), d.fpmLines, mb(d.fpmBytes))
+	fmt.Fprintf(w, "grep pattern: %d distinct anchors of %d nginx rules, LC_ALL=C; grep counted %s lines\n",
+		len(anchors), nrules, steps[1].out)
+	fmt.Fprintf(w, "MB = 10^6 bytes of uncompressed log; seconds are wall-clock; cpu = user+sys of the child\n\n")
+
+	fmt.Fprintf(w, "%-50s %9s %8s %8s %8s %8s %10s %8s %7s %12s\n",
+		"step", "lines", "MB", "seconds", "min", "max", "lines/s", "MB/s", "cpu s", "peak RSS MB")
+	for _, s := range steps {
+		med := median(s.wall)
+		rss := "-"
+		if s.rss {
+			rss = fmt.Sprintf("%.1f", float64(s.maxRSS)/1024)
+		}
+		fmt.Fprintf(w, "%-50s %9d %8.1f %8.3f %8.3f %8.3f %10.0f %8.1f %7.2f %12s\n",
+			s.name, s.lines, mb(s.bytes), med, slices.Min(s.wall), slices.Max(s.wall),
+			float64(s.lines)/med, mb(s.bytes)/med, median(s.cpu), rss)
+	}
+	a, b, cc, dd := median(steps[0].wall), median(steps[1].wall), median(steps[2].wall), median(steps[3].wall)
+	fmt.Fprintf(w, "\nratio analyze / grep -cE          %6.2fx  (a / b)\n", a/b)
+	fmt.Fprintf(w, "ratio analyze .gz / gzip -dc      %6.2fx  (c / d)\n\n", cc/dd)
+
+	fmt.Fprintln(w, "peak RSS of logtriage analyze --format json (3 logs) by input size")
+	fmt.Fprintf(w, "%-8s %9s %8s %8s %12s\n", "input", "lines", "MB", "seconds", "peak RSS MB")
+	for _, r := range sizes {
+		if r.skipped {
+			fmt.Fprintf(w, "%-8s %9s %8s %8s %12s\n", r.label, "-", "-", "-", "skipped (BIG=1 / -big)")
+			continue
+		}
+		s := r.from
+		fmt.Fprintf(w, "%-8s %9d %8.1f %8.3f %12.1f\n", r.label, s.lines, mb(s.bytes), median(s.wall), float64(s.maxRSS)/1024)
+	}
+}
+
+// profile runs bin/logtriage analyze with its hidden --cpuprofile flag
+// over the dataset and prints the profile's top 10.
+func profile(stdout, stderr io.Writer, file, dir string) error {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	args := []string{"--cpuprofile", abs, "analyze", "--format", "json"}
+	for _, n := range []string{"error.log", "php-fpm.log", "php-fpm-slow.log"} {
+		args = append(args, filepath.Join(dir, n))
+	}
+	cmd := exec.Command(filepath.Join("bin", "logtriage"), args...)
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	fmt.Fprintf(stderr, "bench-e2e: %s\n", strings.Join(cmd.Args, " "))
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 { // 1: incidents found
+			return fmt.Errorf("profile: %w", err)
+		}
+	}
+	fmt.Fprintf(stdout, "\nCPU profile of logtriage analyze (1 run) in %s, top 10:\n", file)
+	top := exec.Command("go", "tool", "pprof", "-top", "-nodecount", "10", filepath.Join("bin", "logtriage"), abs)
+	top.Stdout, top.Stderr = stdout, stderr
+	return top.Run()
+}
