@@ -771,8 +771,9 @@ func (e *Engine) Open() []*Incident {
 	return out
 }
 
-// rootRule is the deepest evidence: a cause-role rule before any
-// symptom, then the most severe, then the one logged first.
+// rootRule is the deepest evidence: the cause explaining the most of the
+// incident's records; else a cause-role rule before any symptom, then the
+// most severe, then the one logged first.
 func (e *Engine) rootRule(st *state) *rules.Rule {
 	in := &st.in
 	rank := func(r *rules.Rule) int {
@@ -784,8 +785,31 @@ func (e *Engine) rootRule(st *state) *rules.Rule {
 		}
 		return 0
 	}
+	// A cause that accounts for the records of other rules (php-fpm out
+	// of children explains nginx's refusals and timeouts) wins by the
+	// number of records it explains.
+	explained := func(r *rules.Rule) int64 {
+		var n int64
+		for id, c := range in.CountsByRule {
+			if r.ExplainsRule(id) {
+				n += c
+			}
+		}
+		return n
+	}
 	var best *rules.Rule
 	var bestID string
+	var bestExplained int64
+	for id := range in.CountsByRule {
+		if r := st.roles[id]; r.Role == "cause" {
+			if n := explained(r); n > bestExplained || n == bestExplained && n > 0 && (st.first[id] < st.first[bestID] || st.first[id] == st.first[bestID] && id < bestID) {
+				best, bestID, bestExplained = r, id, n
+			}
+		}
+	}
+	if best != nil {
+		return best
+	}
 	for id := range in.CountsByRule {
 		r := st.roles[id]
 		if best == nil {

@@ -58,3 +58,24 @@ func TestBuiltinLibraryShape(t *testing.T) {
 		}
 	}
 }
+
+// Every explains entry must name rules that exist, or it silently does
+// nothing.
+func TestBuiltinExplainsNameRealRules(t *testing.T) {
+	s := builtinSet(t)
+	for _, r := range s.Rules() {
+		for _, x := range r.Explains {
+			probe := &Rule{Explains: []string{x}}
+			found := false
+			for _, other := range s.Rules() {
+				if probe.ExplainsRule(other.ID) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("%s: rule %s explains %q, which names no rule", r.Source, r.ID, x)
+			}
+		}
+	}
+}

@@ -72,6 +72,7 @@ type rawRule struct {
 	Generic     bool         `yaml:"generic"`
 	Group       string       `yaml:"group"`
 	Marker      string       `yaml:"marker"`
+	Explains    []string     `yaml:"explains"`
 	Examples    []rawExample `yaml:"examples"`
 }
 
@@ -87,8 +88,9 @@ type rawExample struct {
 }
 
 var (
-	idRE    = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
-	groupRE = regexp.MustCompile(`^[a-z0-9_]+$`)
+	idRE       = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
+	groupRE    = regexp.MustCompile(`^[a-z0-9_]+$`)
+	explainsRE = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*|\*)?$`)
 )
 
 // MinExamples is how many examples every rule must carry.
@@ -233,6 +235,12 @@ func compile(rr rawRule, source string, exLine func(int) int) (*Rule, error) {
 		return fail("marker: %q is not one of %s", rr.Marker, strings.Join(Markers, ", "))
 	}
 	r.Marker = rr.Marker
+	for _, x := range rr.Explains {
+		if !explainsRE.MatchString(x) {
+			return fail("explains: %q: want rule ids, a trailing * for a prefix", x)
+		}
+	}
+	r.Explains = rr.Explains
 	if len(rr.Examples) < MinExamples {
 		return fail("examples: %d given, at least %d needed", len(rr.Examples), MinExamples)
 	}

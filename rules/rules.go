@@ -94,7 +94,11 @@ type Rule struct {
 	Group string
 	// Marker is "down", "up" or "reload" for lifecycle records that frame
 	// restart windows; empty otherwise.
-	Marker   string
+	Marker string
+	// Explains lists the rules (ids, or prefixes ending in *) whose
+	// records this cause accounts for: php-fpm's max_children explains
+	// nginx's EAGAIN refusals and timeouts.
+	Explains []string
 	Examples []Example
 
 	// Source is "file:line" of the rule's definition.
@@ -120,6 +124,16 @@ func (r *Rule) CaptureNames() []string {
 		}
 	}
 	return out
+}
+
+// ExplainsRule reports whether r's Explains list covers the rule id.
+func (r *Rule) ExplainsRule(id string) bool {
+	for _, x := range r.Explains {
+		if p, ok := strings.CutSuffix(x, "*"); ok && strings.HasPrefix(id, p) || x == id {
+			return true
+		}
+	}
+	return false
 }
 
 // HasServer reports whether the rule applies to records of s.
