@@ -111,14 +111,14 @@ func (c *watchCmd) Run(g *Globals, e *env) error {
 		},
 	}
 	opt.Ready = func() { opt.Logf("following %s", strings.Join(c.Inputs, ", ")) }
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- follow.Follow(e.ctx, c.Inputs, opt, lines)
 		close(lines)
 	}()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -188,6 +189,52 @@ func BenchmarkWatchLatency(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/event")
 	w.cancel()
+}
+
+// TestWatchSIGHUPReloadsRules: a rule added to a --rules file takes
+// effect after SIGHUP; a broken file is refused and the old rules kept.
+func TestWatchSIGHUPReloadsRules(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "error.log")
+	rulesFile := filepath.Join(dir, "local.yaml")
+	appendLine(t, log, "")
+	os.WriteFile(rulesFile, []byte("rules: []\n"), 0o644)
+	w := startWatch(t, "--rules", rulesFile, log)
+	reloaded := func(want string) {
+		t.Helper()
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(w.stderr.String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q on stderr: %s", want, w.stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	os.WriteFile(rulesFile, []byte("rules:\n  - id: local.broken\n    colour: red\n"), 0o644)
+	reloaded("SIGHUP: keeping the current rules")
+	b, err := os.ReadFile(filepath.Join("testdata", "script", "user_rules.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := string(b)
+	local = local[strings.Index(local, "-- local.yaml --\n")+len("-- local.yaml --\n"):]
+	local = local[:strings.Index(local, "-- ")]
+	// A context rule only joins incidents; this one must start them.
+	local = strings.Replace(local, "role: context", "role: symptom", 1)
+	os.WriteFile(rulesFile, []byte(local), 0o644)
+	reloaded("SIGHUP: rules reloaded")
+	// The new rule's records are notices: ten open an incident.
+	for i := range 10 {
+		appendLine(t, log, fmt.Sprintf("%s [error] 1#1: *%d maintenance mode is on, client: 127.0.0.1, server: x", time.Now().UTC().Format("2006/01/02 15:04:05"), i))
+	}
+	ev := w.next(t, "opened", 10*time.Second)
+	if ev.Incident.RootCause.RuleID != "local.app.maintenance" {
+		t.Fatalf("opened after reload: %+v", ev.Incident)
+	}
+	w.stop(t)
 }
 
 // TestWatchTextInert: the terminal format shows hostile log content as
