@@ -117,6 +117,11 @@ type Options struct {
 	// their beginning, then follows them. By default they are read from
 	// their end. Files that appear later are always read from their start.
 	FromStart bool
+	// Start gives, for files that exist when following starts, the offset
+	// to start reading at: a caller that replayed a file up to a size it
+	// measured resumes exactly there, losing and repeating nothing. It
+	// wins over FromStart; an offset past the file's end is ignored.
+	Start map[string]int64
 	// Poll is how often files are checked for new lines, rotation and
 	// truncation. Zero means DefaultPoll.
 	Poll time.Duration
@@ -528,7 +533,10 @@ func (fl *Follower) open(p *path, fi os.FileInfo, first bool) (*file, error) {
 		return nil, err
 	}
 	f := &file{name: p.name, f: osf, info: info, active: time.Now(), c: &p.c}
+	start, resume := fl.opt.Start[p.name]
 	switch {
+	case first && resume && start <= info.Size():
+		f.off = start
 	case first && !fl.opt.FromStart:
 		f.off = fl.lastLineStart(f, info.Size())
 	default:

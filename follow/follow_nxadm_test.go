@@ -78,9 +78,6 @@ func TestNxadmExitsWithoutWatcher(t *testing.T) {
 		nxadmLines(tl, 5*time.Second)
 		return // not reached: the library exits
 	}
-	if testing.Short() {
-		t.Skip("runs a child process")
-	}
 	name := filepath.Join(t.TempDir(), "error.log")
 	appendFile(t, name, "a line\n")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestNxadmExitsWithoutWatcher$", "-test.v")

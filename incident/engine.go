@@ -776,67 +776,51 @@ func (e *Engine) Open() []*Incident {
 // most severe, then the one logged first.
 func (e *Engine) rootRule(st *state) *rules.Rule {
 	in := &st.in
-	rank := func(r *rules.Rule) int {
-		switch r.Role {
+	type candidate struct {
+		id        string
+		r         *rules.Rule
+		explained int64 // records of this incident a cause accounts for
+		rank      int   // cause 2, symptom 1, context 0
+	}
+	score := func(id string) candidate {
+		c := candidate{id: id, r: st.roles[id]}
+		switch c.r.Role {
 		case "cause":
-			return 2
+			c.rank = 2
+			for other, n := range in.CountsByRule {
+				if c.r.ExplainsRule(other) {
+					c.explained += n
+				}
+			}
 		case "symptom":
-			return 1
+			c.rank = 1
 		}
-		return 0
+		return c
 	}
-	// A cause that accounts for the records of other rules (php-fpm out
-	// of children explains nginx's refusals and timeouts) wins by the
-	// number of records it explains.
-	explained := func(r *rules.Rule) int64 {
-		var n int64
-		for id, c := range in.CountsByRule {
-			if r.ExplainsRule(id) {
-				n += c
-			}
-		}
-		return n
-	}
-	var best *rules.Rule
-	var bestID string
-	var bestExplained int64
-	for id := range in.CountsByRule {
-		if r := st.roles[id]; r.Role == "cause" {
-			if n := explained(r); n > bestExplained || n == bestExplained && n > 0 && (st.first[id] < st.first[bestID] || st.first[id] == st.first[bestID] && id < bestID) {
-				best, bestID, bestExplained = r, id, n
-			}
-		}
-	}
-	if best != nil {
-		return best
-	}
-	for id := range in.CountsByRule {
-		r := st.roles[id]
-		if best == nil {
-			best, bestID = r, id
-			continue
-		}
+	// better orders candidates: most records explained (php-fpm out of
+	// children explains nginx's refusals and timeouts), cause before
+	// symptom, most severe, logged first (php-fpm writes "execution timed
+	// out, terminating" before the child's exit), then by id.
+	better := func(a, b candidate) bool {
 		switch {
-		case rank(r) != rank(best):
-			if rank(r) < rank(best) {
-				continue
-			}
-		case r.Severity != best.Severity:
-			if r.Severity < best.Severity {
-				continue
-			}
-		case st.first[id] != st.first[bestID]:
-			// The cause logged first is the deepest: php-fpm writes
-			// "execution timed out, terminating" before the child's exit.
-			if st.first[id] > st.first[bestID] {
-				continue
-			}
-		case id > bestID:
-			continue
+		case a.explained != b.explained:
+			return a.explained > b.explained
+		case a.rank != b.rank:
+			return a.rank > b.rank
+		case a.r.Severity != b.r.Severity:
+			return a.r.Severity > b.r.Severity
+		case st.first[a.id] != st.first[b.id]:
+			return st.first[a.id] < st.first[b.id]
 		}
-		best, bestID = r, id
+		return a.id < b.id
 	}
-	return best
+	var best candidate
+	for id := range in.CountsByRule {
+		if c := score(id); best.r == nil || better(c, best) {
+			best = c
+		}
+	}
+	return best.r
 }
 
 // explain sets the root cause and assembles the title, remediation and

@@ -406,6 +406,15 @@ func nginxContext(s string) int {
 
 var nginxKeys = [...]string{"request", "subrequest", "upstream", "host", "referrer"}
 
+// nginxKeyPrefixes are the keys as they stand in a line, `, request: "`,
+// built once rather than on every line.
+var nginxKeyPrefixes = func() (p [len(nginxKeys)]string) {
+	for i, k := range nginxKeys {
+		p[i] = ", " + k + ": \""
+	}
+	return p
+}()
+
 func nginxFields(e *Entry, s string) {
 	s = strings.TrimPrefix(s, ", udp client: ")
 	s = strings.TrimPrefix(s, ", client: ")
@@ -419,8 +428,8 @@ func nginxFields(e *Entry, s string) {
 	// server: runs to the first quoted key, or to the stream module's
 	// byte counters, or to the end.
 	end := len(s)
-	for _, k := range nginxKeys {
-		if i := strings.Index(s, ", "+k+": \""); i >= 0 && i < end {
+	for _, pre := range nginxKeyPrefixes {
+		if i := strings.Index(s, pre); i >= 0 && i < end {
 			end = i
 		}
 	}
@@ -430,12 +439,12 @@ func nginxFields(e *Entry, s string) {
 	e.VHost = s[:end]
 	s = s[end:]
 	for ki, k := range nginxKeys {
-		pre := ", " + k + ": \""
+		pre := nginxKeyPrefixes[ki]
 		if !strings.HasPrefix(s, pre) {
 			continue
 		}
 		s = s[len(pre):]
-		v, rest := nginxQuoted(s, nginxKeys[ki+1:])
+		v, rest := nginxQuoted(s, nginxKeyPrefixes[ki+1:])
 		s = rest
 		switch k {
 		case "request":
@@ -458,9 +467,9 @@ func nginxFields(e *Entry, s string) {
 }
 
 // nginxQuoted returns the value up to the closing quote that is followed
-// by one of the later keys or by the end. A value cut by nginx's 2048-byte
+// by one of the later keys (as prefixes, `, host: "`) or by the end. A value cut by nginx's 2048-byte
 // limit has no closing quote and runs to the end.
-func nginxQuoted(s string, later []string) (string, string) {
+func nginxQuoted(s string, laterPrefixes []string) (string, string) {
 	from := 0
 	for {
 		i := strings.IndexByte(s[from:], '"')
@@ -472,8 +481,8 @@ func nginxQuoted(s string, later []string) (string, string) {
 		if after == "" || strings.HasPrefix(after, ", bytes from/to") {
 			return s[:i], after
 		}
-		for _, k := range later {
-			if strings.HasPrefix(after, ", "+k+": \"") {
+		for _, pre := range laterPrefixes {
+			if strings.HasPrefix(after, pre) {
 				return s[:i], after
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"github.com/logtriage/logtriage/parser"
 	"github.com/logtriage/logtriage/report"
 	"github.com/logtriage/logtriage/rules"
+	"github.com/logtriage/logtriage/source"
+	"github.com/logtriage/logtriage/timeline"
 )
 
 type watchCmd struct {
@@ -98,10 +101,19 @@ func (c *watchCmd) Run(g *Globals, e *env) error {
 		w.cutoff = time.Now().Add(-c.Since)
 	}
 
+	// A replay goes through the time-ordered merge that analyze uses: the
+	// engine needs records in time order, and reading one file after the
+	// other would put php-fpm's evidence after the outage it explains.
+	// Following then resumes at the sizes the replay read to.
+	var start map[string]int64
+	if c.FromStart || c.Since > 0 {
+		start = w.replay()
+	}
+
 	lines := make(chan follow.Line, 1024)
 	var logMu sync.Mutex
 	opt := follow.Options{
-		FromStart:  c.FromStart || c.Since > 0,
+		Start:      start,
 		Poll:       c.Poll,
 		RotateWait: c.RotateWait,
 		Logf: func(format string, args ...any) {
@@ -161,6 +173,43 @@ func (c *watchCmd) Run(g *Globals, e *env) error {
 			return err
 		}
 	}
+}
+
+// replay reads what the files hold now, merged by time, and returns the
+// size each was read to.
+func (w *watchRun) replay() map[string]int64 {
+	names, _ := source.Expand(w.c.Inputs) // patterns that match nothing yet are waited for
+	sizes := map[string]int64{}
+	var ins []timeline.Input
+	for _, n := range names {
+		st, err := os.Stat(n)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		size := st.Size()
+		sizes[n] = size
+		ins = append(ins, timeline.Input{
+			Name: n,
+			Open: func() (io.ReadCloser, error) {
+				f, err := os.Open(n)
+				if err != nil {
+					return nil, err
+				}
+				return struct {
+					io.Reader
+					io.Closer
+				}{io.LimitReader(f, size), f}, nil
+			},
+			Options: parser.Options{File: n, Format: w.format, Location: w.loc},
+		})
+	}
+	for _, r := range timeline.Merge(w.e.ctx, ins, w.record) {
+		if r.Err != nil {
+			fmt.Fprintf(w.e.stderr, "logtriage: %v\n", r.Err)
+		}
+	}
+	w.out.Flush()
+	return sizes
 }
 
 func (w *watchRun) line(l follow.Line) {

@@ -237,6 +237,32 @@ func TestWatchSIGHUPReloadsRules(t *testing.T) {
 	w.stop(t)
 }
 
+// TestWatchReplayInTimeOrder: --from-start replays several logs merged by
+// time, as analyze reads them, so php-fpm's max_children, logged in
+// another file, still becomes the root cause of the outage it explains;
+// one file after the other would put it a minute after that outage.
+func TestWatchReplayInTimeOrder(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "corpus", "nginx-04-fpm-saturated")
+	w := startWatch(t, "--from-start", filepath.Join(dir, "nginx-error.log"), filepath.Join(dir, "php-fpm.log"))
+	sum := w.stop(t)
+	var roots []string
+	for _, raw := range sum.Incidents {
+		var in struct {
+			RootCause struct {
+				RuleID string `json:"rule_id"`
+			} `json:"root_cause"`
+		}
+		if err := json.Unmarshal(raw, &in); err != nil {
+			t.Fatal(err)
+		}
+		roots = append(roots, in.RootCause.RuleID)
+	}
+	want := []string{"fpm.pool.max_children_reached", "fpm.pool.max_children_reached", "fpm.request.terminated"}
+	if strings.Join(roots, " ") != strings.Join(want, " ") {
+		t.Errorf("root causes %v, want %v", roots, want)
+	}
+}
+
 // TestWatchTextInert: the terminal format shows hostile log content as
 // escapes, never as control sequences.
 func TestWatchTextInert(t *testing.T) {
