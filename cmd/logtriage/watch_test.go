@@ -261,6 +261,13 @@ func TestWatchReplayInTimeOrder(t *testing.T) {
 	if strings.Join(roots, " ") != strings.Join(want, " ") {
 		t.Errorf("root causes %v, want %v", roots, want)
 	}
+
+	// --since replays only the records of the last DURATION: these are
+	// from 2026-11-21 19:58 at the latest, so 1s keeps none of them.
+	w = startWatch(t, "--since", "1s", filepath.Join(dir, "nginx-error.log"), filepath.Join(dir, "php-fpm.log"))
+	if sum := w.stop(t); len(sum.Incidents) != 0 {
+		t.Errorf("--since 1s replayed %d incidents from old records", len(sum.Incidents))
+	}
 }
 
 // TestWatchTextInert: the terminal format shows hostile log content as
