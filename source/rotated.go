@@ -205,3 +205,63 @@ func defaultPathsIn(root string) (found []string) {
 	}
 	return found
 }
+
+// Rotations lists the rotated files of the live log path that exist in its
+// directory, oldest first, as Order arranges them: for /var/log/nginx/error.log
+// that is error.log.2.gz, error.log.1, or error.log-20261119.gz,
+// error.log-20261120. The live file itself is not listed, whether it
+// exists or not. When a rotation exists both plain and compressed
+// (error.log.1 and error.log.1.gz, as while logrotate compresses it), only
+// the plain one is listed: the compressed one may be incomplete, and both
+// hold the same lines. Directories are skipped. An unreadable directory is
+// an error naming it.
+func Rotations(path string) ([]string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	type member struct {
+		name string
+		rot  rotation
+	}
+	var set []member
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		r := parseRotation(e.Name())
+		if r.kind == kindLive || r.base != base {
+			continue
+		}
+		set = append(set, member{name: e.Name(), rot: r})
+	}
+	slices.SortStableFunc(set, func(a, b member) int { return older(a.rot, b.rot) })
+	out := make([]string, 0, len(set))
+	for i := 0; i < len(set); {
+		// set[i:j] are of one age.
+		j := i + 1
+		for j < len(set) && older(set[i].rot, set[j].rot) == 0 {
+			j++
+		}
+		plain := slices.ContainsFunc(set[i:j], func(m member) bool { return !strings.HasSuffix(m.name, ".gz") })
+		for _, m := range set[i:j] {
+			if plain && strings.HasSuffix(m.name, ".gz") {
+				continue
+			}
+			out = append(out, filepath.Join(dir, m.name))
+		}
+		i = j
+	}
+	return out, nil
+}
+
+// IsRotated reports whether name is a rotated copy of a live log
+// (error.log.1, error.log.2.gz, error.log-20261120) rather than the log
+// itself.
+func IsRotated(name string) bool {
+	return parseRotation(name).kind != kindLive
+}

@@ -155,3 +155,109 @@ func TestDefaultPaths(t *testing.T) {
 		t.Errorf("empty root: %q", got)
 	}
 }
+
+func TestRotations(t *testing.T) {
+	tests := []struct {
+		name  string
+		files []string // in the directory; a trailing "/" makes a directory
+		want  []string
+	}{
+		{
+			name:  "numbered",
+			files: []string{"error.log", "error.log.1", "error.log.2.gz", "error.log.10.gz", "access.log.1", "error.log.gz", "error.log.old"},
+			want:  []string{"error.log.10.gz", "error.log.2.gz", "error.log.1"},
+		},
+		{
+			name:  "dateext without the live file",
+			files: []string{"error.log-20261120", "error.log-20261119.gz", "error.log-20261121.gz", "other.log-20261122"},
+			want:  []string{"error.log-20261119.gz", "error.log-20261120", "error.log-20261121.gz"},
+		},
+		{
+			name:  "being compressed",
+			files: []string{"error.log", "error.log.1", "error.log.1.gz", "error.log.2.gz"},
+			want:  []string{"error.log.2.gz", "error.log.1"},
+		},
+		{
+			name:  "directories skipped",
+			files: []string{"error.log", "error.log.1/", "error.log.2"},
+			want:  []string{"error.log.2"},
+		},
+		{
+			name:  "none",
+			files: []string{"error.log", "error.log.gz", "error.log-1"},
+			want:  []string{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tt.files {
+				p := filepath.Join(dir, f)
+				var err error
+				if strings.HasSuffix(f, "/") {
+					err = os.Mkdir(p, 0o755)
+				} else {
+					err = os.WriteFile(p, []byte("x\n"), 0o644)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := Rotations(filepath.Join(dir, "error.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, g := range got {
+				if filepath.Dir(g) != dir {
+					t.Errorf("%s is not in %s", g, dir)
+				}
+				got[i] = filepath.Base(g)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Rotations (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("relative path", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Chdir(dir)
+		for _, f := range []string{"error.log.2.gz", "error.log.1"} {
+			if err := os.WriteFile(f, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := Rotations("error.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"error.log.2.gz", "error.log.1"}, got); diff != "" {
+			t.Errorf("Rotations (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("missing directory", func(t *testing.T) {
+		missing := filepath.Join(t.TempDir(), "nope")
+		_, err := Rotations(filepath.Join(missing, "error.log"))
+		if err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("error %v does not name %s", err, missing)
+		}
+	})
+}
+
+func TestIsRotated(t *testing.T) {
+	for name, want := range map[string]bool{
+		"/var/log/nginx/error.log":             false,
+		"/var/log/nginx/error.log.1":           true,
+		"/var/log/nginx/error.log.2.gz":        true,
+		"/var/log/nginx/error.log-20261120":    true,
+		"/var/log/nginx/error.log-20261120.gz": true,
+		"/var/log/nginx/error.log.gz":          false,
+		"/var/log/php8.2-fpm.log":              false,
+		"/var/log/httpd/error_log":             false,
+	} {
+		if got := IsRotated(name); got != want {
+			t.Errorf("IsRotated(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
