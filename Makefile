@@ -66,3 +66,18 @@ BIG   ?= 0
 .PHONY: bench-e2e
 bench-e2e: build
 	$(GO) run ./bench/run -build=false -lines $(LINES) -reps $(REPS) -big=$(if $(filter 1 yes true,$(BIG)),true,false) $(if $(CPUPROFILE),-cpuprofile $(CPUPROFILE))
+
+## screenshot: screenshots/report.png, Chromium's rendering of the HTML report
+## of a corpus scenario (SCENARIO=nginx-04-fpm-saturated), to review the design
+SCENARIO ?= nginx-04-fpm-saturated
+CHROMIUM ?= chromium
+.PHONY: screenshot
+screenshot: build
+	@mkdir -p screenshots
+	bin/logtriage analyze --tz UTC --format html -o screenshots/report.html testdata/corpus/$(SCENARIO)/*.log; test $$? -le 1
+	rm -rf screenshots/.profile
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir=$(CURDIR)/screenshots/.profile \
+		--window-size=1000,2400 --screenshot=$(CURDIR)/screenshots/report.png file://$(CURDIR)/screenshots/report.html 2>/dev/null
+	@rm -rf screenshots/.profile
+	@echo "wrote screenshots/report.png (from screenshots/report.html)"

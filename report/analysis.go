@@ -21,4 +21,7 @@ type Analysis struct {
 	All      []*incident.Incident
 	Coverage *rules.Coverage
 	Unknown  []incident.Template // unmatched error-level shapes, commonest first
+	// Rate counts the problem records of the window over time, for the
+	// HTML timeline; nil when the caller did not collect it.
+	Rate *Rate
 }

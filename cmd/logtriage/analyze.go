@@ -17,7 +17,7 @@ import (
 
 // reportFlags are the flags of every command that writes a report.
 type reportFlags struct {
-	Format      string        `short:"f" placeholder:"FORMAT" help:"Output: table (default on a terminal), text (default otherwise), markdown, json."`
+	Format      string        `short:"f" placeholder:"FORMAT" help:"Output: table (default on a terminal), text (default otherwise), markdown, json, html (one self-contained page with a timeline)."`
 	Output      string        `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of stdout."`
 	MinSeverity string        `default:"notice" placeholder:"SEVERITY" help:"Hide incidents below this severity: info, notice, warning, error, critical."`
 	FPMConfig   []string      `name:"fpm-config" placeholder:"GLOB" help:"php-fpm config files (listen = lines) to map pools to the sockets and ports they serve, e.g. '/etc/php/*/fpm/pool.d/*.conf'. Default: inferred from time overlap."`

@@ -31,6 +31,7 @@ type cli struct {
 
 	Analyze analyzeCmd `cmd:"" help:"Analyze error logs: incidents, root causes, what to change."`
 	Watch   watchCmd   `cmd:"" help:"Follow error logs live and print incidents as they open, escalate and resolve."`
+	Digest  digestCmd  `cmd:"" help:"Report what is new in the logs since the last run, for cron; silent when all is well; mail it."`
 	Demo    demoCmd    `cmd:"" help:"Analyze embedded logs of a real outage, to see what logtriage reports."`
 	Rules   rulesCmd   `cmd:"" help:"List, show, check and test the rules."`
 	Version versionCmd `cmd:"" help:"Print the version."`

@@ -15,6 +15,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Tests that must kill logtriage run the test binary as logtriage.
+	if os.Getenv("LOGTRIAGE_TEST_MAIN") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	testscript.Main(m, map[string]func(){
 		"logtriage": func() {
 			os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

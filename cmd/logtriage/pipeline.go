@@ -28,6 +28,12 @@ type pipelineOpts struct {
 	engine       incident.Config
 	minSeverity  rules.Severity
 	progress     *progress // nil: none
+	// after leaves out, per input file, the records at or before its time
+	// (digest: already reported).
+	after map[string]time.Time
+	// seen, when set, is called in time order with every record inside
+	// the window.
+	seen func(*parser.Entry)
 }
 
 // analyzeInputs wires source → parser → timeline → rules → incident and
@@ -38,15 +44,28 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	var incidents []*incident.Incident
 	o.engine.Final = func(in *incident.Incident) { incidents = append(incidents, in) }
 	eng := incident.New(o.engine)
+	rate := &report.Rate{}
 	emit := func(e *parser.Entry) {
 		if !o.since.IsZero() && e.Time.Before(o.since) || !o.until.IsZero() && !e.Time.Before(o.until) {
 			return
 		}
+		if t, ok := o.after[e.File]; ok && !e.Time.After(t) {
+			return
+		}
+		if o.seen != nil {
+			o.seen(e)
+		}
 		if m, ok := o.set.Match(e); ok {
 			cov.Count(e, &m)
+			if m.Rule.Severity >= rules.SeverityWarning {
+				rate.Add(e.Time)
+			}
 			eng.Add(e, &m)
 		} else {
 			cov.Count(e, nil)
+			if e.Level >= parser.LevelError {
+				rate.Add(e.Time)
+			}
 			eng.Add(e, nil)
 		}
 	}
@@ -60,7 +79,7 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	eng.Flush()
 
 	read := 0
-	a := &report.Analysis{Generated: time.Now(), Since: o.since, Until: o.until, Coverage: cov, Unknown: eng.Unknown()}
+	a := &report.Analysis{Generated: time.Now(), Since: o.since, Until: o.until, Coverage: cov, Unknown: eng.Unknown(), Rate: rate}
 	a.Host, _ = os.Hostname()
 	for _, r := range results {
 		if r.Err != nil {
@@ -125,6 +144,8 @@ func render(w io.Writer, a *report.Analysis, format string, st report.Style) err
 		return report.Markdown(w, a)
 	case "text":
 		return report.Text(w, a)
+	case "html":
+		return report.HTML(w, a)
 	default:
 		return report.Table(w, a, st)
 	}
@@ -181,7 +202,7 @@ func worst(ins []*incident.Incident) rules.Severity {
 	return w
 }
 
-var formats = []string{"table", "text", "markdown", "json"}
+var formats = []string{"table", "text", "markdown", "json", "html"}
 
 func checkFormat(f string) error {
 	if f != "" && !slices.Contains(formats, f) {
