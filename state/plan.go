@@ -16,7 +16,7 @@ import (
 )
 
 const (
-	// maxHead caps the first line that identifies a file.
+	// maxHead caps the head, the first bytes that identify a file.
 	maxHead = 4 << 10
 	// maxPartial is how far back from the end of the last file a newline
 	// is looked for. A line still being written is left for the next run;
@@ -307,9 +307,10 @@ func (p *Plan) finish(c *candidate, from int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i+1]
-	}
+	// The identity is the content read so far, up to maxHead: bytes a
+	// log never rewrites. More than the first line, which is the same in
+	// every php-fpm slow log (empty) and differs little in others.
+	head = head[:min(int64(len(head)), end)]
 	p.next = file{
 		Name:    c.path,
 		Dev:     c.dev,
@@ -448,7 +449,7 @@ func find(files []*candidate, rec file) (int, error) {
 	return -1, nil
 }
 
-// holds reports whether c starts with the recorded first line and has at
+// holds reports whether c starts with the recorded head and has at
 // least the recorded offset's bytes.
 func (c *candidate) holds(rec file) (bool, error) {
 	if !c.gzip {

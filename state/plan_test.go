@@ -748,7 +748,7 @@ func TestPlanSegments(t *testing.T) {
 		t.Errorf("Path %q First %v, want %q true", p.Path, p.First, e.log)
 	}
 	st.Commit(p, recordTime(3))
-	if got := st.files[e.log]; got.Offset != 3*line || got.Size != 3*line || got.HeadLen != int(line) || got.Name != e.log {
+	if got := st.files[e.log]; got.Offset != 3*line || got.Size != 3*line || got.HeadLen != int(min(3*line, maxHead)) || got.Name != e.log {
 		t.Errorf("committed %+v", got)
 	}
 
@@ -957,5 +957,87 @@ func TestZeroState(t *testing.T) {
 	}
 	if diff := cmp.Diff(st.files, loaded.files); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestPlanSameFirstLine: every php-fpm slow log starts with an empty
+// line, so two rotations of one are told apart by more than their first
+// line: the bytes read, up to maxHead.
+func TestPlanSameFirstLine(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "www-slow.log")
+	stPath := filepath.Join(dir, "state.json")
+	entry := func(n int) string {
+		return fmt.Sprintf("\n%s  [pool www] pid %d\nscript_filename = /srv/www/slow.php\n[0x00007f] usleep() /srv/www/slow.php:8\n",
+			recordTime(n).Format("[02-Jan-2006 15:04:05]"), 1000+n)
+	}
+	write := func(name string, from, to int) {
+		f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := from; n <= to; n++ {
+			f.WriteString(entry(n))
+		}
+		f.Close()
+	}
+	digest := func() string {
+		st, err := Load(stPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.Plan(log, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got strings.Builder
+		for _, seg := range p.Segments {
+			lines, err := readSegment(seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.WriteString(strings.Join(lines, ""))
+		}
+		st.Commit(p, time.Time{})
+		if err := st.Save(stPath); err != nil {
+			t.Fatal(err)
+		}
+		return got.String()
+	}
+	want := func(from, to int) string {
+		var b strings.Builder
+		for n := from; n <= to; n++ {
+			b.WriteString(entry(n))
+		}
+		return b.String()
+	}
+
+	write(log, 1, 2)
+	if diff := cmp.Diff(want(1, 2), digest()); diff != "" {
+		t.Fatalf("first run (-want +got):\n%s", diff)
+	}
+	// More entries, then two rotations, each compressed: the newer
+	// rotation is longer than the offset and starts with the same line.
+	write(log, 3, 3)
+	os.Rename(log, log+".1")
+	write(log, 4, 20)
+	writeGzipFrom(t, log+".1", log+".2.gz")
+	writeGzipFrom(t, log, log+".1.gz")
+	write(log, 21, 21)
+	if diff := cmp.Diff(want(3, 21), digest()); diff != "" {
+		t.Fatalf("after two rotations (-want +got):\n%s", diff)
+	}
+}
+
+// writeGzipFrom compresses from into to and removes from.
+func writeGzipFrom(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeGzip(t, to, b)
+	if err := os.Remove(from); err != nil {
+		t.Fatal(err)
 	}
 }

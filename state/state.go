@@ -11,11 +11,12 @@
 //
 //   - its device and inode numbers, which follow it across renames
 //     (error.log becomes error.log.1, then error.log.2);
-//   - its first line (its first bytes up to and including the first
-//     newline, at most 4 KiB), kept as a length and a SHA-256, which
-//     follows its content into a copy (copytruncate) or a compressed
-//     rotation (error.log.2.gz), and tells a truncated or replaced file
-//     from the one that was read;
+//   - its head: the first bytes read from it, at most 4 KiB, which a log
+//     never rewrites, kept as a length and a SHA-256. The head follows the
+//     content into a copy (copytruncate) or a compressed rotation
+//     (error.log.2.gz), and tells a truncated or replaced file from the
+//     one that was read. It is more than the first line, which is empty
+//     in every php-fpm slow log;
 //   - its size; the offset and the size count decompressed bytes when the
 //     file is gzip.
 //
@@ -29,9 +30,9 @@
 // error.log-20261120, error.log-20261120.gz), newest first:
 //
 //  1. an uncompressed file with the recorded device and inode, the
-//     recorded first line and at least offset bytes: the file itself,
+//     recorded head and at least offset bytes: the file itself,
 //     renamed or not;
-//  2. failing that, any file with the recorded first line and at least
+//  2. failing that, any file with the recorded head and at least
 //     offset bytes (decompressed): a copytruncate copy, a compressed
 //     rotation, or the file itself after a reboot renumbered its device.
 //
@@ -52,7 +53,7 @@
 //
 // When the recorded file is not found:
 //
-//   - The live file has its device and inode but not its first line, or
+//   - The live file has its device and inode but not its head, or
 //     fewer bytes than the offset, and no copy of it exists: it was
 //     truncated in place. It is read from the start and a note says that
 //     what was written between the last run and the truncation is lost.
@@ -99,11 +100,10 @@
 // truncation are in neither file (copytruncate's own race). Lines that a
 // truncation without a copy destroys, and lines written to a file that is
 // deleted before the next run, cannot be read by anyone; the notes say
-// so. A file truncated and rewritten with the same first line up to at
-// least the old offset is taken for the same file. A file is identified
-// by its first 4 KiB at most: two files whose first line is the same
-// (longer than 4 KiB, or both starting with the same timestamped line)
-// are told apart by their inode only. Lines the server writes to a
+// so. A file truncated and rewritten with the same head up to at least
+// the old offset is taken for the same file. A file is identified by its
+// first 4 KiB at most: two files with the same first 4 KiB are told apart
+// by their inode only. Lines the server writes to a
 // rotated file after Plan and before it reopens its log are read only
 // when that file is the last one read.
 package state
