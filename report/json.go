@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"math"
 	"time"
@@ -121,6 +123,15 @@ func NewIncidentJSON(in *incident.Incident) IncidentJSON {
 
 // NewAnalysisJSON converts an analysis for JSON output.
 func NewAnalysisJSON(a *Analysis) AnalysisJSON {
+	j := analysisHead(a)
+	for _, in := range a.Incidents {
+		j.Incidents = append(j.Incidents, NewIncidentJSON(in))
+	}
+	return j
+}
+
+// analysisHead converts all of an analysis but its incidents.
+func analysisHead(a *Analysis) AnalysisJSON {
 	if a == nil {
 		a = &Analysis{}
 	}
@@ -139,9 +150,6 @@ func NewAnalysisJSON(a *Analysis) AnalysisJSON {
 			Unknown:      make([]TemplateJSON, 0, len(a.Unknown)),
 		},
 	}
-	for _, in := range a.Incidents {
-		j.Incidents = append(j.Incidents, NewIncidentJSON(in))
-	}
 	for _, t := range a.Unknown {
 		j.Coverage.Unknown = append(j.Coverage.Unknown, TemplateJSON{
 			Server: t.Server, Level: t.Level, Pattern: t.Pattern, Count: t.Count,
@@ -154,8 +162,52 @@ func NewAnalysisJSON(a *Analysis) AnalysisJSON {
 // JSON writes an analysis as one indented logtriage/v1 document. Log
 // text is left to encoding/json, which escapes control characters and,
 // with HTML escaping on (the default, kept), "<", ">" and "&".
+//
+// The incidents are encoded one at a time, straight to w: a report of
+// thousands of incidents is never held whole in memory. The bytes are
+// those of encoding the whole document at once.
 func JSON(w io.Writer, a *Analysis) error {
-	return writeJSON(w, NewAnalysisJSON(a))
+	if a == nil {
+		a = &Analysis{}
+	}
+	doc, err := json.MarshalIndent(analysisHead(a), "", "  ")
+	if err != nil {
+		return err
+	}
+	// Encoded strings cannot hold a raw newline or quote, so this is the
+	// incidents key and nothing else.
+	key := []byte("\n  \"incidents\": [")
+	i := bytes.Index(doc, key)
+	if i < 0 || len(a.Incidents) == 0 {
+		_, err := w.Write(append(doc, '\n'))
+		return err
+	}
+	i += len(key)
+	if _, err := w.Write(doc[:i]); err != nil {
+		return err
+	}
+	for k, in := range a.Incidents {
+		b, err := json.MarshalIndent(NewIncidentJSON(in), "    ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n    "
+		if k == 0 {
+			sep = "\n    "
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	// doc[i:] is "]," and the rest: close the list on its own line.
+	if _, err := io.WriteString(w, "\n  "); err != nil {
+		return err
+	}
+	_, err = w.Write(append(doc[i:], '\n'))
+	return err
 }
 
 // jsonTime is RFC 3339 with the fraction the log had, or "" for zero
