@@ -259,6 +259,26 @@ func benchMatch(b *testing.B, set *rules.Set, entries []parser.Entry) {
 	_ = sink
 }
 
+// BenchmarkScan parses the generated nginx log: the parser's share of
+// the per-line work.
+func BenchmarkScan(b *testing.B) {
+	f := loadFixture(b)
+	b.SetBytes(int64(len(f.nginx)))
+	b.ReportAllocs()
+	sink := 0
+	emit := func(e *parser.Entry) { sink += len(e.Message) }
+	op := func() {
+		if _, err := parser.Scan(bytes.NewReader(f.nginx), parser.Options{Location: time.UTC}, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		op()
+	}
+	perLine(b, f.lines, op)
+	_ = sink
+}
+
 // BenchmarkScanMatch parses the generated nginx log and matches every
 // record: the per-line work of analyze without the incident engine.
 func BenchmarkScanMatch(b *testing.B) {

@@ -1,9 +1,11 @@
 package incident
 
 import (
+	"container/heap"
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -80,24 +82,36 @@ type Event struct {
 // Engine groups matches into incidents. It expects records in time order
 // (see package timeline) and is not safe for concurrent use.
 type Engine struct {
-	cfg      Config
-	now      time.Time
-	swept    time.Time
-	open     map[string]*state
-	recent   []*state // closed, reopenable until End+Recur
-	pools    map[string]string
-	requests map[reqKey]reqRef
-	markers  []marker
-	unknown  *Templates
+	cfg     Config
+	now     time.Time
+	sweepAt time.Time // Add sweeps at this time: a second after the last sweep
+	open    map[stateKey]*state
+	// quiet holds the open incidents by their End when queued, earliest
+	// first, so that Advance finds those quiet for longer than the gap
+	// without looking at the others. An End that moved on since is
+	// seen when the incident comes up, and it is queued again.
+	quiet  endQueue
+	recent []*state // closed, reopenable until End+Recur
+	// No recent incident ends before recentEnd: Advance looks at them
+	// only once the recurrence window of one may have passed.
+	recentEnd time.Time
+	pools     map[string]string
+	requests  map[reqKey]reqRef
+	markers   []marker
+	unknown   *Templates
 }
+
+// stateKey is what an open incident is found by: its group and subject.
+type stateKey struct{ group, subject string }
 
 type state struct {
 	in         Incident
-	key        string
+	key        stateKey
 	lastVHost  string
 	fastcgi    bool
-	pendingFor string // pool name, for an incident keyed by an unmapped pool
-	minute     time.Time
+	pendingFor string    // pool name, for an incident keyed by an unmapped pool
+	minute     time.Time // the calendar minute counted in perMinute
+	minuteEnd  time.Time // minute plus one minute
 	perMinute  int64
 	roles      map[string]*rules.Rule
 	first      map[string]int64 // order in which each rule first appeared
@@ -105,10 +119,14 @@ type state struct {
 	vhosts     *topN
 	requests   *topN
 	scripts    *topN
-	clients    map[string]struct{}
+	clients    clientSet
 	sources    []string
 	perRule    map[string]bool // rules with a sample already
 	last       Sample
+	lastOwned  bool        // last.Text is a copy, not the record's own text
+	lastRule   *rules.Rule // the rule of the last record, as in roles
+	queued     bool        // in Engine.quiet
+	queuedEnd  time.Time   // End when queued
 	statuses   []int
 	// For events: whether "opened" was sent, and what it said.
 	announced     bool
@@ -146,11 +164,12 @@ func New(cfg Config) *Engine {
 		cfg.Templates = 200
 	}
 	e := &Engine{
-		cfg:      cfg,
-		open:     map[string]*state{},
-		pools:    map[string]string{},
-		requests: map[reqKey]reqRef{},
-		unknown:  NewTemplates(cfg.Templates),
+		cfg:       cfg,
+		open:      map[stateKey]*state{},
+		pools:     map[string]string{},
+		requests:  map[reqKey]reqRef{},
+		unknown:   NewTemplates(cfg.Templates),
+		recentEnd: noEnd,
 	}
 	for pool, addr := range cfg.Pools {
 		e.pools[pool] = canonicalAddr(addr)
@@ -166,7 +185,7 @@ func (e *Engine) Add(en *parser.Entry, m *rules.Match) {
 	if en.Time.After(e.now) {
 		e.now = en.Time
 	}
-	if e.now.Sub(e.swept) >= time.Second {
+	if !e.now.Before(e.sweepAt) {
 		e.Advance(e.now)
 	}
 	if m == nil {
@@ -260,7 +279,7 @@ func canonicalAddr(s string) string {
 	return s
 }
 
-func key(group, subject string) string { return group + "\x00" + subject }
+func key(group, subject string) stateKey { return stateKey{group, subject} }
 
 // find returns the incident a match belongs to, or nil.
 func (e *Engine) find(en *parser.Entry, m *rules.Match, group, subject string) *state {
@@ -332,6 +351,7 @@ func (e *Engine) revive(st *state) *state {
 		e.merge(st, other)
 	}
 	e.open[st.key] = st
+	e.queue(st)
 	st.in.Open = true
 	if st.announced {
 		e.emit(Opened, st, []string{"reopened: the symptom came back"})
@@ -358,7 +378,7 @@ func (e *Engine) findPool(pool string) *state {
 		}
 	}
 	if len(cand) == 1 {
-		e.pools[pool] = cand[0].in.Subject
+		e.pools[strings.Clone(pool)] = cand[0].in.Subject
 		return cand[0]
 	}
 	if st, ok := e.open[key("backend", "pool:"+pool)]; ok {
@@ -375,7 +395,7 @@ func (e *Engine) start(group, subject, kind string, en *parser.Entry) *state {
 				kind = "upstream"
 			}
 		} else {
-			pool := subject
+			pool := strings.Clone(subject)
 			subject = "pool:" + pool
 			st := e.newState(group, subject, kind, en)
 			st.pendingFor = pool
@@ -387,6 +407,9 @@ func (e *Engine) start(group, subject, kind string, en *parser.Entry) *state {
 }
 
 func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state {
+	// The subject may be part of the record's text: keep a copy, not the
+	// block of input the text lies in.
+	subject = strings.Clone(subject)
 	st := &state{
 		key:      key(group, subject),
 		roles:    map[string]*rules.Rule{},
@@ -394,7 +417,7 @@ func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state 
 		vhosts:   newTopN(64),
 		requests: newTopN(64),
 		scripts:  newTopN(32),
-		clients:  map[string]struct{}{},
+		clients:  newClientSet(),
 		perRule:  map[string]bool{},
 	}
 	st.in = Incident{
@@ -403,6 +426,7 @@ func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state 
 	}
 	st.in.ID = incidentID(&st.in)
 	e.open[st.key] = st
+	e.queue(st)
 	return st
 }
 
@@ -411,7 +435,7 @@ func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state 
 // web server's errors arrived.
 func (e *Engine) attachPool(st *state, pool string) {
 	if !slices.Contains(st.in.Pools, pool) {
-		st.in.Pools = append(st.in.Pools, pool)
+		st.in.Pools = append(st.in.Pools, strings.Clone(pool))
 		sort.Strings(st.in.Pools)
 	}
 }
@@ -419,7 +443,8 @@ func (e *Engine) attachPool(st *state, pool string) {
 func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, newSource bool) {
 	r := m.Rule
 	in := &st.in
-	newRule = in.CountsByRule[r.ID] == 0
+	n := in.CountsByRule[r.ID]
+	newRule = n == 0
 	if en.Time.Before(in.Start) {
 		in.Start = en.Time
 	}
@@ -427,20 +452,24 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, n
 		in.End = en.Time
 	}
 	in.Count++
-	if in.CountsByRule[r.ID] == 0 {
+	if newRule {
 		st.first[r.ID] = st.seq
 	}
 	st.seq++
-	in.CountsByRule[r.ID]++
-	st.roles[r.ID] = r
+	in.CountsByRule[r.ID] = n + 1
+	if r != st.lastRule {
+		st.roles[r.ID] = r
+		st.lastRule = r
+	}
 	if r.Role != "context" && r.Severity > in.Severity {
 		in.Severity = r.Severity
 	}
-	minute := en.Time.Truncate(time.Minute)
-	if minute.Equal(st.minute) {
+	if !en.Time.Before(st.minute) && en.Time.Before(st.minuteEnd) {
+		st.perMinute++ // the minute of the record before
+	} else if minute := en.Time.Truncate(time.Minute); minute.Equal(st.minute) {
 		st.perMinute++
 	} else {
-		st.minute, st.perMinute = minute, 1
+		st.minute, st.minuteEnd, st.perMinute = minute, minute.Add(time.Minute), 1
 	}
 	if st.perMinute > in.PeakPerMinute {
 		in.PeakPerMinute = st.perMinute
@@ -451,7 +480,9 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, n
 	}
 	if vhost != "" {
 		st.vhosts.add(vhost)
-		st.lastVHost = en.VHost
+		if en.VHost != st.lastVHost {
+			st.lastVHost = strings.Clone(en.VHost)
+		}
 	}
 	if en.Request != "" {
 		st.requests.add(en.Request)
@@ -461,8 +492,8 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, n
 	if s := m.Capture("script"); s != "" && m.Capture("child") != "" {
 		st.scripts.add(s)
 	}
-	if en.Client != "" && len(st.clients) < MaxClients {
-		st.clients[clientIP(en.Client)] = struct{}{}
+	if en.Client != "" {
+		st.clients.add(clientIP(en.Client))
 	}
 	if en.File != "" && !slices.Contains(st.sources, en.File) && len(st.sources) < 32 {
 		st.sources = append(st.sources, en.File)
@@ -546,6 +577,7 @@ func (e *Engine) merge(dst, src *state) {
 	for id, r := range src.roles {
 		dst.roles[id] = r
 	}
+	dst.lastRule = nil
 	a.Severity = max(a.Severity, b.Severity)
 	a.PeakPerMinute = max(a.PeakPerMinute, b.PeakPerMinute)
 	for _, p := range b.Pools {
@@ -554,11 +586,7 @@ func (e *Engine) merge(dst, src *state) {
 	dst.vhosts.merge(src.vhosts)
 	dst.requests.merge(src.requests)
 	dst.scripts.merge(src.scripts)
-	for c := range src.clients {
-		if len(dst.clients) < MaxClients {
-			dst.clients[c] = struct{}{}
-		}
-	}
+	dst.clients.merge(src.clients)
 	for _, s := range src.sources {
 		if !slices.Contains(dst.sources, s) {
 			dst.sources = append(dst.sources, s)
@@ -577,7 +605,7 @@ func (e *Engine) merge(dst, src *state) {
 	}
 	sort.SliceStable(a.Samples, func(i, j int) bool { return a.Samples[i].Time.Before(a.Samples[j].Time) })
 	if src.last.Time.After(dst.last.Time) {
-		dst.last = src.last
+		dst.last, dst.lastOwned = src.last, src.lastOwned
 	}
 	dst.fastcgi = dst.fastcgi || src.fastcgi
 	for k, ref := range e.requests {
@@ -591,15 +619,30 @@ const maxSamples = 12
 
 // sample keeps the first record of each rule (up to maxSamples) and the
 // incident's last record.
+//
+// A sample that is kept is a copy of the record's text, which otherwise
+// would keep the whole block of input it lies in. The last record changes
+// with every record, so it is copied only when the incident stops taking
+// records or is handed out.
 func (e *Engine) sample(st *state, en *parser.Entry, ruleID string) {
 	s := Sample{Time: en.Time, File: en.File, Line: en.Line, RuleID: ruleID, Text: en.Raw}
 	if len(s.Text) > 4096 {
 		s.Text = s.Text[:4096]
 	}
-	st.last = s
+	st.last, st.lastOwned = s, false
 	if !st.perRule[ruleID] && len(st.in.Samples) < maxSamples-1 {
 		st.perRule[ruleID] = true
+		s.Text = strings.Clone(s.Text)
+		st.last, st.lastOwned = s, true
 		st.in.Samples = append(st.in.Samples, s)
+	}
+}
+
+// ownLast makes the last sample a copy of its record's text.
+func (st *state) ownLast() {
+	if !st.lastOwned {
+		st.last.Text = strings.Clone(st.last.Text)
+		st.lastOwned = true
 	}
 }
 
@@ -610,31 +653,13 @@ func (e *Engine) Advance(now time.Time) {
 	if now.After(e.now) {
 		e.now = now
 	}
-	e.swept = e.now
-	var closing []*state
-	for _, st := range e.open {
-		if e.now.Sub(st.in.End) > e.cfg.Gap {
-			closing = append(closing, st)
-		}
+	e.sweepAt = e.now.Add(time.Second)
+	if len(e.quiet) > 0 && e.now.Sub(e.quiet[0].queuedEnd) > e.cfg.Gap {
+		e.closeQuiet()
 	}
-	sort.Slice(closing, func(i, j int) bool { return closing[i].in.End.Before(closing[j].in.End) })
-	for _, st := range closing {
-		delete(e.open, st.key)
-		st.in.Open = false
-		e.recent = append(e.recent, st)
-		if st.announced {
-			e.emit(Resolved, st, nil)
-		}
+	if e.now.Sub(e.recentEnd) > e.cfg.Recur {
+		e.finalizeOld()
 	}
-	keep := e.recent[:0]
-	for _, st := range e.recent {
-		if e.now.Sub(st.in.End) > e.cfg.Recur {
-			e.finalize(st)
-			continue
-		}
-		keep = append(keep, st)
-	}
-	e.recent = keep
 	for k, ref := range e.requests {
 		if e.now.Sub(ref.at) > time.Second {
 			delete(e.requests, k)
@@ -645,6 +670,83 @@ func (e *Engine) Advance(now time.Time) {
 		cut++
 	}
 	e.markers = e.markers[cut:]
+}
+
+// queue puts an open incident in the quiet queue, unless it is there.
+func (e *Engine) queue(st *state) {
+	if !st.queued {
+		st.queued, st.queuedEnd = true, st.in.End
+		heap.Push(&e.quiet, st)
+	}
+}
+
+// closeQuiet closes the open incidents quiet for longer than the gap.
+func (e *Engine) closeQuiet() {
+	var closing []*state
+	for len(e.quiet) > 0 && e.now.Sub(e.quiet[0].queuedEnd) > e.cfg.Gap {
+		st := heap.Pop(&e.quiet).(*state)
+		st.queued = false
+		switch {
+		case e.open[st.key] != st:
+			// Closed or merged away since.
+		case e.now.Sub(st.in.End) > e.cfg.Gap:
+			closing = append(closing, st)
+		default:
+			e.queue(st) // records came since it was queued
+		}
+	}
+	sort.Slice(closing, func(i, j int) bool { return closing[i].in.End.Before(closing[j].in.End) })
+	for _, st := range closing {
+		delete(e.open, st.key)
+		st.in.Open = false
+		st.ownLast()
+		e.recent = append(e.recent, st)
+		e.recentEnd = minTime(e.recentEnd, st.in.End)
+		if st.announced {
+			e.emit(Resolved, st, nil)
+		}
+	}
+}
+
+// finalizeOld finalises the closed incidents that can no longer reopen.
+func (e *Engine) finalizeOld() {
+	keep := e.recent[:0]
+	e.recentEnd = noEnd
+	for _, st := range e.recent {
+		if e.now.Sub(st.in.End) > e.cfg.Recur {
+			e.finalize(st)
+			continue
+		}
+		keep = append(keep, st)
+		e.recentEnd = minTime(e.recentEnd, st.in.End)
+	}
+	clear(e.recent[len(keep):])
+	e.recent = keep
+}
+
+// endQueue is a min-heap of incidents by the End they had when queued.
+type endQueue []*state
+
+func (q endQueue) Len() int           { return len(q) }
+func (q endQueue) Less(i, j int) bool { return q[i].queuedEnd.Before(q[j].queuedEnd) }
+func (q endQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *endQueue) Push(x any)        { *q = append(*q, x.(*state)) }
+func (q *endQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	return x
+}
+
+// noEnd is later than any record's time: the recentEnd of no incidents.
+var noEnd = time.Unix(1<<60, 0)
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // Flush closes and finalises every incident, at the end of the input.
@@ -678,9 +780,10 @@ func (e *Engine) derive(st *state) *Incident {
 	in.VHosts = st.vhosts.top(5)
 	in.Requests = st.requests.top(5)
 	in.Scripts = st.scripts.top(5)
-	in.Clients = int64(len(st.clients))
+	in.Clients = int64(st.clients.len())
 	in.Sources = slices.Clone(st.sources)
 	in.HTTPStatus = slices.Sorted(slices.Values(st.statuses))
+	st.ownLast()
 	samples := in.Samples
 	if n := len(samples); n > 0 && !slices.ContainsFunc(samples, func(s Sample) bool { return s.File == st.last.File && s.Line == st.last.Line }) {
 		samples = append(slices.Clip(samples), st.last)
@@ -882,6 +985,47 @@ func incidentID(in *Incident) string {
 	h := fnv.New32a()
 	h.Write([]byte(in.Group + "\x00" + in.Subject))
 	return fmt.Sprintf("%s-%06x", in.Start.UTC().Format("20060102T150405"), h.Sum32()&0xffffff)
+}
+
+// clientSet holds the distinct client addresses of an incident, up to
+// MaxClients. IPv4 addresses, the common case, are kept as four bytes:
+// no copy of the record's text, and a cheap key. Their dotted form is
+// unique, so counting them apart from the other strings counts the same.
+type clientSet struct {
+	v4    map[[4]byte]struct{}
+	other map[string]struct{}
+}
+
+func newClientSet() clientSet {
+	return clientSet{v4: map[[4]byte]struct{}{}, other: map[string]struct{}{}}
+}
+
+func (c clientSet) len() int { return len(c.v4) + len(c.other) }
+
+func (c clientSet) add(ip string) {
+	if c.len() >= MaxClients {
+		return
+	}
+	if a, err := netip.ParseAddr(ip); err == nil && a.Is4() {
+		c.v4[a.As4()] = struct{}{}
+		return
+	}
+	if _, ok := c.other[ip]; !ok {
+		c.other[strings.Clone(ip)] = struct{}{}
+	}
+}
+
+func (c clientSet) merge(o clientSet) {
+	for a := range o.v4 {
+		if c.len() < MaxClients {
+			c.v4[a] = struct{}{}
+		}
+	}
+	for s := range o.other {
+		if c.len() < MaxClients {
+			c.other[s] = struct{}{}
+		}
+	}
 }
 
 func clientIP(c string) string {

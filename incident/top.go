@@ -1,41 +1,50 @@
 package incident
 
-import "sort"
+import (
+	"slices"
+	"sort"
+	"strings"
+)
 
 // topN counts values with a bounded table: once it holds max values, new
 // ones are counted under "other", so a flood of distinct request lines
-// costs no more memory than a few.
+// costs no more memory than a few. It keeps copies of the values, not the
+// records' text they are part of.
 type topN struct {
 	max    int
-	counts map[string]int64
+	index  map[string]int // value -> its place in counts: one lookup counts a known value
+	counts []Count
 	other  int64
 }
 
-func newTopN(max int) *topN { return &topN{max: max, counts: map[string]int64{}} }
+func newTopN(max int) *topN { return &topN{max: max, index: map[string]int{}} }
 
 func (t *topN) add(v string) { t.addN(v, 1) }
 
 func (t *topN) addN(v string, n int64) {
-	if _, ok := t.counts[v]; ok || len(t.counts) < t.max {
-		t.counts[v] += n
+	if i, ok := t.index[v]; ok {
+		t.counts[i].Count += n
+		return
+	}
+	if len(t.counts) < t.max {
+		v = strings.Clone(v)
+		t.index[v] = len(t.counts)
+		t.counts = append(t.counts, Count{v, n})
 		return
 	}
 	t.other += n
 }
 
 func (t *topN) merge(o *topN) {
-	for v, n := range o.counts {
-		t.addN(v, n)
+	for _, c := range o.counts {
+		t.addN(c.Value, c.Count)
 	}
 	t.other += o.other
 }
 
 // top returns the n most frequent values, ties by value.
 func (t *topN) top(n int) []Count {
-	out := make([]Count, 0, len(t.counts))
-	for v, c := range t.counts {
-		out = append(out, Count{v, c})
-	}
+	out := slices.Clone(t.counts)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
 			return out[i].Count > out[j].Count

@@ -161,10 +161,17 @@ func ParseLevel(s string) (Level, bool) {
 	return LevelNone, false
 }
 
-// Entry is one logical log record. String fields are substrings of Raw, so
-// an entry costs one allocation however many fields it has; keeping any
-// field keeps the record's text alive, which is what callers that keep
-// samples want anyway.
+// Entry is one logical log record. String fields are substrings of Raw.
+//
+// Records read by Scan (or from a LineReader) do not own their text: Raw
+// lies in the block of input it was read into, a few dozen kilobytes
+// shared with the records around it, so parsing costs no allocation per
+// record. The strings are immutable and stay valid, but any of them kept
+// keeps its whole block alive. Code that keeps an entry's strings beyond
+// the record (samples, tables of values, templates) keeps a copy
+// (strings.Clone) of what it keeps, so that memory follows what is kept
+// and not the input. Records fed one line at a time with Feed own their
+// text.
 type Entry struct {
 	File   string // where the record came from, as named by the caller
 	Offset int64  // byte offset of the record's first line in the file
@@ -238,9 +245,9 @@ func UpstreamPeer(u string) string {
 		// unix:/path/to.sock[:][/uri] - the path ends at ".sock", at the
 		// colon nginx appends, or at the end.
 		if i := strings.IndexByte(rest, ':'); i >= 0 {
-			rest = rest[:i]
+			return u[:len("unix:")+i]
 		}
-		return "unix:" + rest
+		return u
 	}
 	if strings.HasPrefix(u, "[") {
 		if i := strings.IndexByte(u, ']'); i >= 0 {

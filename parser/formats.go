@@ -10,12 +10,16 @@ import (
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func digitsAt(b []byte, i, n int) bool {
+// bytesOrString is a line or a record: the header checks run on lines,
+// the parsers on records, without converting one into the other.
+type bytesOrString interface{ ~string | ~[]byte }
+
+func digitsAt[T bytesOrString](b T, i, n int) bool {
 	if i+n > len(b) {
 		return false
 	}
-	for _, c := range b[i : i+n] {
-		if !isDigit(c) {
+	for j := i; j < i+n; j++ {
+		if !isDigit(b[j]) {
 			return false
 		}
 	}
@@ -38,7 +42,7 @@ func isNginxHeader(b []byte) bool {
 }
 
 // nginxLevel reads "error] " and returns the level and the bytes used.
-func nginxLevel(b []byte) (Level, int) {
+func nginxLevel[T bytesOrString](b T) (Level, int) {
 	end := -1
 	for i := 0; i < len(b) && i < 8; i++ {
 		if b[i] == ']' {
@@ -134,7 +138,7 @@ func isApache22Header(b []byte) bool {
 
 // apacheTimeLen returns the length of "[Www Mmm dd hh:mm:ss[.uuuuuu] yyyy]"
 // at the start of b, or 0.
-func apacheTimeLen(b []byte) int {
+func apacheTimeLen[T bytesOrString](b T) int {
 	// [Thu Jun 27 11:55:44 2013]
 	// 0    5   9  12       21
 	if len(b) < 26 || b[0] != '[' || b[4] != ' ' || b[8] != ' ' || b[11] != ' ' ||
@@ -181,7 +185,7 @@ func isFPMBare(b []byte) bool {
 	return m > 0
 }
 
-func fpmTimeLen(b []byte) int {
+func fpmTimeLen[T bytesOrString](b T) int {
 	// [21-Nov-2026 19:26:09]
 	if len(b) < 22 || b[0] != '[' || !digitsAt(b, 1, 2) || b[3] != '-' || b[7] != '-' ||
 		!digitsAt(b, 8, 4) || b[12] != ' ' || !digitsAt(b, 13, 2) || b[15] != ':' ||
@@ -204,7 +208,7 @@ func fpmTimeLen(b []byte) int {
 	return i + 1
 }
 
-func fpmLevel(b []byte) (Level, int) {
+func fpmLevel[T bytesOrString](b T) (Level, int) {
 	for _, c := range [...]struct {
 		s string
 		l Level
@@ -227,7 +231,7 @@ func lastByte(b []byte, c byte) int {
 
 var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
-func month[T string | []byte](b T) int {
+func month[T bytesOrString](b T) int {
 	if len(b) != 3 {
 		return 0
 	}
@@ -291,7 +295,7 @@ func (p *Parser) parseNginx(e *Entry) bool {
 	var rest string
 	if p.pendBare {
 		// "nginx: [emerg] message"
-		l, n := nginxLevel([]byte(s[8:]))
+		l, n := nginxLevel(s[8:])
 		if n == 0 {
 			return false
 		}
@@ -299,7 +303,7 @@ func (p *Parser) parseNginx(e *Entry) bool {
 		rest = s[8+n:]
 	} else {
 		e.Time = p.mktime(num(s[0:4]), num(s[5:7]), num(s[8:10]), num(s[11:13]), num(s[14:16]), num(s[17:19]), 0)
-		l, n := nginxLevel([]byte(s[21:min(len(s), 30)]))
+		l, n := nginxLevel(s[21:min(len(s), 30)])
 		if n == 0 {
 			return false
 		}
@@ -328,22 +332,51 @@ func (p *Parser) parseNginx(e *Entry) bool {
 	if i := nginxContext(rest); i >= 0 {
 		msg = rest[:i]
 		nginxFields(e, rest[i:])
-	} else if i := strings.LastIndex(rest, ", resolver: "); i >= 0 && !strings.ContainsAny(rest[i+12:], " \"\n") {
+	} else if i := lastIndex(rest, ", resolver: "); i >= 0 && !hasSpaceOrQuote(rest[i+12:]) {
 		msg = rest[:i]
 		e.Upstream = rest[i+12:]
 	}
 	e.Message = msg
-	core := msg
-	if i := strings.LastIndex(msg, " while "); i >= 0 && isAction(msg[i+7:]) {
-		e.Action = msg[i+7:]
-		core = msg[:i]
-	}
+	var core string
+	e.Action, core = nginxAction(msg)
 	nginxErrno(e, core)
 	return true
 }
 
+// nginxAction splits the " while ..." action off the end of msg, and
+// returns it and what comes before it; no action: "" and msg.
+func nginxAction(msg string) (action, core string) {
+	// An action is at most maxAction bytes: only the end of the message
+	// can hold the " while " that starts one.
+	w := max(0, len(msg)-len(" while ")-maxAction)
+	if i := lastWhile(msg[w:]); i >= 0 && isAction(msg[w+i+7:]) {
+		return msg[w+i+7:], msg[:w+i]
+	}
+	return "", msg
+}
+
+// lastWhile is strings.LastIndex(s, " while "), found by its rare 'w'.
+func lastWhile(s string) int {
+	last := -1
+	for from := 1; from < len(s); {
+		j := strings.IndexByte(s[from:], 'w')
+		if j < 0 {
+			break
+		}
+		i := from + j - 1
+		if strings.HasPrefix(s[i:], " while ") {
+			last = i
+		}
+		from = i + 2
+	}
+	return last
+}
+
+// maxAction is the longest " while ..." action isAction accepts.
+const maxAction = 64
+
 func isAction(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
+	if len(s) == 0 || len(s) > maxAction {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -360,7 +393,7 @@ func nginxErrno(e *Entry, s string) {
 	if !strings.HasSuffix(s, ")") {
 		return
 	}
-	i := strings.LastIndex(s, " (")
+	i := lastSpaceParen(s)
 	if i < 0 {
 		return
 	}
@@ -373,35 +406,82 @@ func nginxErrno(e *Entry, s string) {
 	e.ErrText = in[k+2:]
 }
 
-// nginxContext returns the index in s of ", client: " (or the stream
-// module's ", udp client: ") that starts the context fields, trying from
-// the right: a log line may quote text that itself contains ", client: ".
-// A client address has no spaces, which is what tells the real one apart.
-func nginxContext(s string) int {
-	end := len(s)
-	for {
-		i := strings.LastIndex(s[:end], "client: ")
+// lastIndex is strings.LastIndex for a non-empty separator that starts
+// with a byte rare in s, like ", referer: ": repeated forward searches,
+// which skip through s many times faster than the backward one.
+func lastIndex(s, sep string) int {
+	last := -1
+	for from := 0; ; {
+		i := strings.Index(s[from:], sep)
 		if i < 0 {
+			return last
+		}
+		last = from + i
+		from = last + 1
+	}
+}
+
+// lastSpaceParen is strings.LastIndex(s, " ("), searching back from the
+// end, where the errno of a message is.
+func lastSpaceParen(s string) int {
+	for end := len(s); ; {
+		j := strings.LastIndexByte(s[:end], '(')
+		if j < 1 {
 			return -1
 		}
-		start := -1
-		switch {
-		case strings.HasSuffix(s[:i], ", udp "):
-			start = i - 6
-		case strings.HasSuffix(s[:i], ", "):
-			start = i - 2
+		if s[j-1] == ' ' {
+			return j - 1
+		}
+		end = j
+	}
+}
+
+// nginxContext returns the index in s of ", client: " (or the stream
+// module's ", udp client: ") that starts the context fields: the last
+// one that is real, since a log line may quote text that itself contains
+// ", client: ". A client address has no spaces, which is what tells the
+// real one apart. The search goes forward from comma to comma, which is
+// fast, and keeps the last real one.
+func nginxContext(s string) int {
+	found := -1
+	for from := 0; ; {
+		j := strings.IndexByte(s[from:], ',')
+		if j < 0 {
+			return found
+		}
+		start := from + j
+		from = start + 1
+		var v string
+		switch t := s[start:]; {
+		case strings.HasPrefix(t, ", client: "):
+			v = t[len(", client: "):]
+		case strings.HasPrefix(t, ", udp client: "):
+			v = t[len(", udp client: "):]
+		default:
+			continue
 		}
 		// A client address and a server name hold no spaces or quotes;
 		// text that only quotes a context does (the request line after it).
-		v, server, _ := strings.Cut(s[i+8:], ", server: ")
+		v, server, _ := strings.Cut(v, ", server: ")
 		if j := strings.Index(server, ", "); j >= 0 {
 			server = server[:j]
 		}
-		if start >= 0 && v != "" && !strings.ContainsAny(v, " \"\n") && !strings.ContainsAny(server, " \"\n") {
-			return start
+		if v != "" && !hasSpaceOrQuote(v) && !hasSpaceOrQuote(server) {
+			found = start
 		}
-		end = i
 	}
+}
+
+// hasSpaceOrQuote reports whether s holds a space, a double quote or a
+// newline.
+func hasSpaceOrQuote(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '"', '\n':
+			return true
+		}
+	}
+	return false
 }
 
 var nginxKeys = [...]string{"request", "subrequest", "upstream", "host", "referrer"}
@@ -428,13 +508,17 @@ func nginxFields(e *Entry, s string) {
 	// server: runs to the first quoted key, or to the stream module's
 	// byte counters, or to the end.
 	end := len(s)
-	for _, pre := range nginxKeyPrefixes {
-		if i := strings.Index(s, pre); i >= 0 && i < end {
-			end = i
+	for from := 0; ; {
+		i := strings.IndexByte(s[from:], ',')
+		if i < 0 {
+			break
 		}
-	}
-	if i := strings.Index(s, ", upstream: "); i >= 0 && i < end {
-		end = i
+		i += from
+		if isNginxKey(s[i:]) {
+			end = i
+			break
+		}
+		from = i + 1
 	}
 	e.VHost = s[:end]
 	s = s[end:]
@@ -466,6 +550,20 @@ func nginxFields(e *Entry, s string) {
 	}
 }
 
+// isNginxKey reports whether s starts with a context key after
+// server:, as `, request: "` or the stream module's `, upstream: `.
+func isNginxKey(s string) bool {
+	if strings.HasPrefix(s, ", upstream: ") {
+		return true
+	}
+	for _, pre := range nginxKeyPrefixes {
+		if strings.HasPrefix(s, pre) {
+			return true
+		}
+	}
+	return false
+}
+
 // nginxQuoted returns the value up to the closing quote that is followed
 // by one of the later keys (as prefixes, `, host: "`) or by the end. A value cut by nginx's 2048-byte
 // limit has no closing quote and runs to the end.
@@ -493,7 +591,7 @@ func nginxQuoted(s string, laterPrefixes []string) (string, string) {
 // ---- Apache ----
 
 func (p *Parser) parseApacheTime(e *Entry, s string) (int, bool) {
-	n := apacheTimeLen([]byte(s[:min(len(s), 40)]))
+	n := apacheTimeLen(s[:min(len(s), 40)])
 	if n == 0 {
 		return 0, false
 	}
@@ -639,7 +737,7 @@ func apacheClient(e *Entry, s string) string {
 }
 
 func apacheMessage(e *Entry, s string) {
-	if i := strings.LastIndex(s, ", referer: "); i >= 0 {
+	if i := lastIndex(s, ", referer: "); i >= 0 {
 		e.Referrer = s[i+11:]
 		s = s[:i]
 	}
@@ -681,7 +779,7 @@ func (p *Parser) parseBare(e *Entry) bool {
 // ---- php-fpm ----
 
 func (p *Parser) parseFPMTime(e *Entry, s string) int {
-	n := fpmTimeLen([]byte(s[:min(len(s), 32)]))
+	n := fpmTimeLen(s[:min(len(s), 32)])
 	if n == 0 {
 		return 0
 	}
@@ -703,7 +801,7 @@ func (p *Parser) parseFPM(e *Entry) bool {
 		}
 		s = s[n+1:]
 	}
-	l, m := fpmLevel([]byte(s[:min(len(s), 10)]))
+	l, m := fpmLevel(s[:min(len(s), 10)])
 	if m == 0 {
 		return false
 	}
@@ -730,7 +828,7 @@ func (p *Parser) parseFPM(e *Entry) bool {
 	}
 	// ZLOG_SYSERROR: "...: No such file or directory (2)"
 	if strings.HasSuffix(s, ")") {
-		if o := strings.LastIndex(s, " ("); o >= 0 {
+		if o := lastSpaceParen(s); o >= 0 {
 			if n, k := atoi(s[o+2:]); k > 0 && o+2+k == len(s)-1 {
 				if c := strings.LastIndex(s[:o], ": "); c >= 0 {
 					e.Errno = int(n)

@@ -67,6 +67,9 @@ func checkInvariants(t *testing.T, data []byte, format Format) {
 	if lines+st.Blank != st.Lines {
 		t.Fatalf("%d record lines + %d blank != %d lines", lines, st.Blank, st.Lines)
 	}
+	// Records that share Scan's blocks are the records Feed builds from
+	// copies.
+	sameAsFeed(t, data, Options{Format: format, Location: time.UTC, MaxRecord: 4096})
 }
 
 func FuzzNginx(f *testing.F) {

@@ -1,9 +1,7 @@
 package parser
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"io"
 )
 
@@ -12,69 +10,155 @@ import (
 // 2048 bytes and Apache 8192, so anything near this is not a log line.
 const DefaultMaxLine = 1 << 20
 
+// blockSize is the size of the blocks LineReader reads into, and minRead
+// the least room in a block worth a read: a block with less is left for a
+// new one.
+const (
+	blockSize = 32 << 10
+	minRead   = 2 << 10
+)
+
 // LineReader splits a stream into lines. Unlike bufio.Scanner it never
 // fails on a long line: it keeps the first max bytes, drops the rest and
 // says so. It strips the "\r" of CRLF endings and returns a last line that
 // has no newline.
+//
+// It reads into blocks of memory that it never writes again once a line
+// in them was returned (a line that runs past the end of a block is moved
+// to a new one before it is returned), so the text of a Line stays
+// unchanged after later calls. Scan relies on that to give records that
+// share the block instead of copying each one; a caller must not write
+// into a Line's text.
 type LineReader struct {
-	r      *bufio.Reader
+	r      io.Reader
 	max    int
-	buf    []byte
+	block  []byte // block[next:fill] is read and not yet returned
+	next   int
+	fill   int
 	offset int64 // offset of the next line
 	lineNo int
 	err    error // sticky: returned once the lines before it are out
 }
 
-// NewLineReader returns a LineReader with a 64 KiB buffer and lines capped
-// at max bytes (DefaultMaxLine when max <= 0).
+// NewLineReader returns a LineReader with lines capped at max bytes
+// (DefaultMaxLine when max <= 0).
 func NewLineReader(r io.Reader, max int) *LineReader {
 	if max <= 0 {
 		max = DefaultMaxLine
 	}
-	return &LineReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+	return &LineReader{r: r, max: max}
 }
 
-// Line is one physical line. Text is valid until the next call to Next.
+// Line is one physical line. Text is not changed by later calls to Next
+// of the LineReader that returned it.
 type Line struct {
 	Text   []byte
 	Offset int64 // byte offset of the line's first byte
-	Number int   // 1-based line number
+	Number int   // 1-based number of the line
 	Cut    bool  // the line was longer than the cap; its tail was dropped
+
+	// ext runs from the line's first byte to the end of its LineReader's
+	// block; nil for a line from elsewhere. Scan uses it to see that the
+	// lines of a record lie one after the other in one block.
+	ext []byte
 }
 
 // Next returns the next line. At the end of the stream it returns io.EOF;
 // a read error is returned after the lines before it.
 func (lr *LineReader) Next() (Line, error) {
-	if lr.err != nil {
-		return Line{}, lr.err
-	}
-	start := lr.offset
-	lr.buf = lr.buf[:0]
-	cut := false
-	var n int64
 	for {
-		chunk, err := lr.r.ReadSlice('\n')
-		n += int64(len(chunk))
-		chunk = bytes.TrimSuffix(chunk, []byte("\n"))
-		if room := lr.max - len(lr.buf); len(chunk) > room {
-			chunk = chunk[:max(room, 0)]
-			cut = true
+		if i := bytes.IndexByte(lr.block[lr.next:lr.fill], '\n'); i >= 0 && i <= lr.max {
+			text := lr.block[lr.next : lr.next+i]
+			lr.next += i + 1
+			return lr.line(text, int64(i+1), false), nil
 		}
-		lr.buf = append(lr.buf, chunk...)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
+		unread := lr.fill - lr.next
+		if unread > lr.max {
+			return lr.cut(), nil
 		}
+		if lr.err != nil {
+			if unread == 0 {
+				return Line{}, lr.err
+			}
+			text := lr.block[lr.next:lr.fill]
+			lr.next = lr.fill
+			return lr.line(text, int64(unread), false), nil
+		}
+		lr.read()
+	}
+}
+
+// read reads more of the stream after the unread bytes, first moving
+// them to a new block when the current one has too little room left.
+func (lr *LineReader) read() {
+	if len(lr.block)-lr.fill < minRead {
+		unread := lr.fill - lr.next
+		size := blockSize
+		for size < 2*unread+minRead {
+			size *= 2
+		}
+		block := make([]byte, size)
+		copy(block, lr.block[lr.next:lr.fill])
+		lr.block, lr.next, lr.fill = block, 0, unread
+	}
+	lr.fill += lr.readAt(lr.fill)
+}
+
+// readAt reads into the block from i on and returns how many bytes came.
+// A reader that keeps returning nothing is an error, as in bufio.
+func (lr *LineReader) readAt(i int) int {
+	for range 100 {
+		n, err := lr.r.Read(lr.block[i:])
 		if err != nil {
 			lr.err = err
-			if n == 0 {
-				return Line{}, err
-			}
 		}
-		lr.offset += n
-		lr.lineNo++
-		text := bytes.TrimSuffix(lr.buf, []byte("\r"))
-		return Line{Text: text, Offset: start, Number: lr.lineNo, Cut: cut}, nil
+		if n > 0 || err != nil {
+			return n
+		}
 	}
+	lr.err = io.ErrNoProgress
+	return 0
+}
+
+// cut returns the first max bytes of the line at next, which is longer,
+// and drops the rest of it up to and including its newline.
+func (lr *LineReader) cut() Line {
+	text := lr.block[lr.next : lr.next+lr.max]
+	n := int64(lr.max)
+	lr.next += lr.max
+	for {
+		if i := bytes.IndexByte(lr.block[lr.next:lr.fill], '\n'); i >= 0 {
+			n += int64(i + 1)
+			lr.next += i + 1
+			break
+		}
+		n += int64(lr.fill - lr.next)
+		if lr.err != nil {
+			lr.next = lr.fill
+			break
+		}
+		// What is dropped was never returned: read over it, in this block
+		// after the kept text, or in a new one.
+		lr.fill = lr.next
+		if len(lr.block)-lr.fill < minRead {
+			lr.block, lr.next, lr.fill = make([]byte, blockSize), 0, 0
+		}
+		lr.fill += lr.readAt(lr.fill)
+	}
+	return lr.line(text, n, true)
+}
+
+// line returns a line of n bytes in the stream (its newline and any
+// dropped tail included), with its "\r" stripped.
+func (lr *LineReader) line(text []byte, n int64, cut bool) Line {
+	text = bytes.TrimSuffix(text, []byte("\r"))
+	l := Line{Text: text[:len(text):len(text)], Offset: lr.offset, Number: lr.lineNo + 1, Cut: cut}
+	if len(text) > 0 {
+		l.ext = text[:cap(text)]
+	}
+	lr.offset += n
+	lr.lineNo++
+	return l
 }
 
 // Offset returns the offset just past the last line returned.

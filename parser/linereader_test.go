@@ -8,6 +8,7 @@ import (
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func readLines(t *testing.T, r io.Reader, max int) ([]Line, error) {
@@ -26,6 +27,9 @@ func readLines(t *testing.T, r io.Reader, max int) ([]Line, error) {
 		out = append(out, l)
 	}
 }
+
+// ignoreExt leaves out where a line lies in the reader's block.
+var ignoreExt = cmpopts.IgnoreUnexported(Line{})
 
 func TestLineReader(t *testing.T) {
 	tests := []struct {
@@ -48,7 +52,7 @@ func TestLineReader(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, ignoreExt); diff != "" {
 				t.Errorf("lines (-want +got):\n%s", diff)
 			}
 		})
@@ -80,3 +84,92 @@ func TestLineReaderError(t *testing.T) {
 		t.Fatalf("lines before the error: %d", len(got))
 	}
 }
+
+// Lines are returned whole whatever the reads and the block boundaries,
+// and their text is never changed by the reads after them.
+func TestLineReaderKeepsText(t *testing.T) {
+	var in strings.Builder
+	var want []string
+	for i := range 5000 {
+		// Lengths from 0 to beyond a block, so that lines straddle block
+		// ends and some need a bigger block.
+		n := (i * 7919) % (blockSize / 3)
+		if i%500 == 0 {
+			n = 3 * blockSize
+		}
+		line := strings.Repeat(string(rune('a'+i%26)), n)
+		if i%3 == 0 {
+			line += "\r"
+		}
+		in.WriteString(line + "\n")
+		want = append(want, strings.TrimSuffix(line, "\r"))
+	}
+	for _, r := range []struct {
+		name string
+		r    func(io.Reader) io.Reader
+	}{{"whole", func(r io.Reader) io.Reader { return r }}, {"one byte", iotest.OneByteReader}, {"half", iotest.HalfReader}, {"data and EOF", iotest.DataErrReader}} {
+		t.Run(r.name, func(t *testing.T) {
+			lr := NewLineReader(r.r(strings.NewReader(in.String())), 0)
+			var lines []Line
+			for {
+				l, err := lr.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cap(l.Text) != len(l.Text) {
+					t.Fatalf("line %d: text has room to append into the block", l.Number)
+				}
+				lines = append(lines, l)
+			}
+			if len(lines) != len(want) {
+				t.Fatalf("%d lines, want %d", len(lines), len(want))
+			}
+			var offset int64
+			for i, l := range lines {
+				if string(l.Text) != want[i] || l.Offset != offset || l.Number != i+1 || l.Cut {
+					t.Fatalf("line %d: %d bytes at %d (cut %v), want %d bytes at %d", i+1, len(l.Text), l.Offset, l.Cut, len(want[i]), offset)
+				}
+				offset += int64(len(want[i])) + 1
+				if i%3 == 0 {
+					offset++
+				}
+			}
+		})
+	}
+}
+
+// Cut lines in a row, with the dropped tails longer than a block, and a
+// cut last line without a newline.
+func TestLineReaderCuts(t *testing.T) {
+	long := strings.Repeat("x", 5*blockSize)
+	in := long + "\n" + long + "\nshort\n" + long
+	got, err := readLines(t, iotest.HalfReader(strings.NewReader(in)), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(long)) + 1
+	want := []Line{
+		{Text: []byte("xxxxxxxxxx"), Number: 1, Cut: true},
+		{Text: []byte("xxxxxxxxxx"), Offset: n, Number: 2, Cut: true},
+		{Text: []byte("short"), Offset: 2 * n, Number: 3},
+		{Text: []byte("xxxxxxxxxx"), Offset: 2*n + 6, Number: 4, Cut: true},
+	}
+	if diff := cmp.Diff(want, got, ignoreExt); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+}
+
+// A reader that returns nothing, forever, is an error rather than a hang.
+func TestLineReaderNoProgress(t *testing.T) {
+	_, err := readLines(t, emptyReader{}, 0)
+	if !errors.Is(err, io.ErrNoProgress) {
+		t.Fatalf("err = %v, want io.ErrNoProgress", err)
+	}
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }

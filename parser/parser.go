@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"time"
+	"unsafe"
 )
 
 // Options configure a Parser.
@@ -66,7 +68,11 @@ type Parser struct {
 	format Format // forced or detected; FormatAuto until the first record
 	loc    *time.Location
 
-	// The record being collected.
+	// The record being collected: its first pendLen bytes of pendExt,
+	// in the LineReader's block, while its lines lie one after the other
+	// there; else a copy in pend.
+	pendExt   []byte
+	pendLen   int
 	pend      []byte
 	pendOn    bool
 	pendFmt   Format
@@ -109,8 +115,17 @@ func (p *Parser) Stats() Stats { return p.stats }
 // Feed takes one physical line. emit is called for each record the line
 // completes (the record before it, when the line starts a new one) and
 // for an unparsed line. The *Entry is valid only during the call; copy the
-// struct to keep it (its strings are immutable).
+// struct to keep it (its strings are immutable; see Entry on keeping them).
+// The entries own their text: Feed copies the lines it is given.
 func (p *Parser) Feed(l Line, emit func(*Entry)) {
+	l.ext = nil
+	p.feed(l, emit)
+}
+
+// feed is Feed for Scan, which passes lines in its own LineReader's
+// blocks: records whose lines lie one after the other there are not
+// copied.
+func (p *Parser) feed(l Line, emit func(*Entry)) {
 	p.stats.Lines++
 	p.stats.Bytes += int64(len(l.Text)) + 1
 	if l.Cut {
@@ -136,7 +151,7 @@ func (p *Parser) Feed(l Line, emit func(*Entry)) {
 		return
 	}
 
-	if p.pendOn && p.pendFmt.folds() && len(p.pend)+1+len(text) <= p.opt.MaxRecord {
+	if p.pendOn && p.pendFmt.folds() && p.pendSize()+1+len(text) <= p.opt.MaxRecord {
 		p.fold(l)
 		return
 	}
@@ -163,7 +178,7 @@ func (p *Parser) Flush(emit func(*Entry)) {
 		Line:   p.pendLine,
 		Lines:  p.pendLines,
 		Cut:    p.pendCut,
-		Raw:    string(trimRightSpace(p.pend)),
+		Raw:    p.pendString(),
 	}
 	ok := false
 	switch p.pendFmt {
@@ -191,11 +206,8 @@ func (p *Parser) Flush(emit func(*Entry)) {
 		}
 		p.stats.Unparsed++
 		if len(p.stats.UnparsedSamples) < p.opt.Samples {
-			s := e.Raw
-			if len(s) > 300 {
-				s = s[:300]
-			}
-			p.stats.UnparsedSamples = append(p.stats.UnparsedSamples, s)
+			// A copy: the record's text shares its block of input.
+			p.stats.UnparsedSamples = append(p.stats.UnparsedSamples, strings.Clone(e.Raw[:min(len(e.Raw), 300)]))
 		}
 	} else {
 		p.stats.Parsed++
@@ -215,15 +227,51 @@ func (p *Parser) start(f Format, bare bool, l Line) {
 	p.pendLine = l.Number
 	p.pendLines = 1
 	p.pendCut = l.Cut
-	p.pend = append(p.pend[:0], l.Text...)
+	p.pend = p.pend[:0]
+	p.pendExt, p.pendLen = l.ext, len(l.Text)
+	if l.ext == nil {
+		p.pend = append(p.pend, l.Text...)
+	}
 }
 
 func (p *Parser) fold(l Line) {
-	p.pend = append(p.pend, '\n')
-	p.pend = append(p.pend, l.Text...)
 	p.pendLines++
 	p.pendCut = p.pendCut || l.Cut
 	p.stats.Folded++
+	if ext, n := p.pendExt, p.pendLen; ext != nil {
+		// Still one run of the block: the line follows the record's last
+		// newline directly.
+		if l.ext != nil && len(ext) > n+1 && ext[n] == '\n' && &ext[n+1] == &l.ext[0] {
+			p.pendLen = n + 1 + len(l.Text)
+			return
+		}
+		p.pend = append(p.pend, ext[:n]...)
+		p.pendExt = nil
+	}
+	p.pend = append(p.pend, '\n')
+	p.pend = append(p.pend, l.Text...)
+}
+
+// pendSize is the length of the record being collected.
+func (p *Parser) pendSize() int {
+	if p.pendExt != nil {
+		return p.pendLen
+	}
+	return len(p.pend)
+}
+
+// pendString returns the record being collected, trailing space trimmed.
+// A record that lies in a LineReader's block is not copied: the block is
+// never written again, so a string over it is as immutable as any.
+func (p *Parser) pendString() string {
+	if p.pendExt == nil {
+		return string(trimRightSpace(p.pend))
+	}
+	b := trimRightSpace(p.pendExt[:p.pendLen])
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // folds reports whether lines without a timestamp continue a record of
@@ -323,7 +371,8 @@ func trimRightSpace(b []byte) []byte {
 // Scan reads r to the end, line by line, and calls emit for every record.
 // It returns the parser's counts and the first read error; the records
 // read before an error have been emitted (a truncated .gz keeps what came
-// before the damage).
+// before the damage). The records' text lies in the blocks Scan reads
+// into (see Entry). Scan does its own buffering: r needs none.
 func Scan(r io.Reader, opt Options, emit func(*Entry)) (Stats, error) {
 	p := New(opt)
 	lr := NewLineReader(r, 0)
@@ -336,6 +385,6 @@ func Scan(r io.Reader, opt Options, emit func(*Entry)) (Stats, error) {
 			}
 			return p.Stats(), err
 		}
-		p.Feed(l, emit)
+		p.feed(l, emit)
 	}
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/logtriage/logtriage/parser"
 )
@@ -51,11 +52,8 @@ func (c *Coverage) Count(e *parser.Entry, m *Match) {
 	if Severe(e) {
 		c.UnmatchedSevere++
 		if len(c.UnmatchedSamples) < c.maxSamples {
-			s := e.Raw
-			if len(s) > 300 {
-				s = s[:300]
-			}
-			c.UnmatchedSamples = append(c.UnmatchedSamples, s)
+			// A copy: the record's text shares its block of input.
+			c.UnmatchedSamples = append(c.UnmatchedSamples, strings.Clone(e.Raw[:min(len(e.Raw), 300)]))
 		}
 	}
 }

@@ -4,29 +4,40 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/logtriage/logtriage/parser"
 )
 
-// Set is a loaded, ordered rule library.
+// Set is a loaded, ordered rule library. It is safe for concurrent use;
+// its rules must not change once the set is built.
 type Set struct {
 	all      []*Rule
-	byServer [4][]*Rule
+	byServer [4]serverRules
 	byID     map[string]*Rule
+	caches   sync.Pool // of *matchCache
 }
 
-// NewSet indexes rules, which are tried in the order given.
+// NewSet indexes rules, which are tried in the order given. Their
+// patterns are read as regexp.Compile reads them (NewSet derives literal
+// prefilters from their text); a rule without a pattern (a disabled one)
+// is never tried.
 func NewSet(rules []*Rule) *Set {
 	s := &Set{all: rules, byID: make(map[string]*Rule, len(rules))}
+	var lists [len(s.byServer)][]*Rule
 	for _, r := range rules {
 		s.byID[r.ID] = r
 		for _, srv := range r.Servers {
-			if int(srv) < len(s.byServer) {
-				s.byServer[srv] = append(s.byServer[srv], r)
+			if int(srv) < len(lists) && r.Pattern != nil {
+				lists[srv] = append(lists[srv], r)
 			}
 		}
 	}
+	for i, rs := range lists {
+		s.byServer[i] = newServerRules(rs)
+	}
+	s.caches.New = func() any { return newMatchCache() }
 	return s
 }
 
@@ -38,11 +49,45 @@ func (s *Set) Rule(id string) *Rule { return s.byID[id] }
 
 // Match finds the first rule that matches e. Unparsed entries match
 // nothing: their message is a raw line of unknown shape.
+//
+// The result is that of trying every rule of the entry's server in order
+// (levels, errno, anchor, pattern), which is what the tests compare it
+// with. It is found faster: the outcome for a recent message is
+// remembered (logs repeat their messages), one pass over a new message
+// finds the rules whose anchors it contains, and a pattern only runs when
+// the literals it requires are there. A message no rule matches costs no
+// allocation.
 func (s *Set) Match(e *parser.Entry) (Match, bool) {
 	if e.Unparsed || int(e.Server) >= len(s.byServer) {
 		return Match{}, false
 	}
-	for _, r := range s.byServer[e.Server] {
+	sr := &s.byServer[e.Server]
+	if len(sr.rules) == 0 {
+		return Match{}, false
+	}
+	if len(e.Message) > maxCached {
+		pos, idx := sr.find(e)
+		return sr.result(e, pos, idx)
+	}
+	c := s.caches.Get().(*matchCache)
+	sl := c.slot(e)
+	if !sl.holds(e) {
+		pos, idx := sr.find(e)
+		sl.set(e, pos, idx)
+	}
+	m, ok := sr.result(e, sl.pos, sl.idx)
+	s.caches.Put(c)
+	return m, ok
+}
+
+// matchPlain is Match done the straightforward way: every rule of the
+// server in order, levels, errno, anchor, then the pattern. It is the
+// reference Match is tested against.
+func (s *Set) matchPlain(e *parser.Entry) (Match, bool) {
+	if e.Unparsed || int(e.Server) >= len(s.byServer) {
+		return Match{}, false
+	}
+	for _, r := range s.byServer[e.Server].rules {
 		if m, ok := r.match(e); ok {
 			return m, true
 		}
@@ -51,26 +96,37 @@ func (s *Set) Match(e *parser.Entry) (Match, bool) {
 }
 
 func (r *Rule) match(e *parser.Entry) (Match, bool) {
+	if !r.admits(e) || !strings.Contains(e.Message, r.Anchor) {
+		return Match{}, false
+	}
+	return r.matchPattern(e)
+}
+
+// admits checks the rule's levels and errno.
+func (r *Rule) admits(e *parser.Entry) bool {
 	if len(r.Levels) > 0 && !slices.Contains(r.Levels, e.Level) {
-		return Match{}, false
+		return false
 	}
-	if len(r.Errno) > 0 && !slices.Contains(r.Errno, e.Errno) {
-		return Match{}, false
-	}
-	if !strings.Contains(e.Message, r.Anchor) {
-		return Match{}, false
-	}
+	return len(r.Errno) == 0 || slices.Contains(r.Errno, e.Errno)
+}
+
+func (r *Rule) matchPattern(e *parser.Entry) (Match, bool) {
 	idx := r.Pattern.FindStringSubmatchIndex(e.Message)
 	if idx == nil {
 		return Match{}, false
 	}
+	return r.result(e, idx), true
+}
+
+// result builds the Match of e from the submatch offsets of r's pattern.
+func (r *Rule) result(e *parser.Entry, idx []int) Match {
 	values := make([]string, len(idx)/2)
 	for i := range values {
 		if a, b := idx[2*i], idx[2*i+1]; a >= 0 {
 			values[i] = e.Message[a:b]
 		}
 	}
-	return Match{Rule: r, Values: values, Subject: r.subject(e, values)}, true
+	return Match{Rule: r, Values: values, Subject: r.subject(e, values)}
 }
 
 // CheckExample parses an example line and proves that the set matches it

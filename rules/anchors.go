@@ -1,0 +1,149 @@
+package rules
+
+// anchorSet finds which of a fixed set of literals occur in a text, in one
+// pass over the text however many literals there are: an Aho-Corasick
+// automaton compiled into a DFA. A rule library has hundreds of anchors
+// and most records contain one or two of them, so one pass that names the
+// anchors present beats asking strings.Contains once per rule.
+//
+// The DFA works on byte classes (every byte that occurs in some literal
+// has its own class, all other bytes share class 0) so that the table
+// stays small enough for the processor's cache: a few hundred kilobytes
+// for the built-in library, the rows near the root, where the scan
+// spends its time, first. States are numbered so that those
+// at which some literal ends come last: the scan loop tests one integer
+// per byte.
+type anchorSet struct {
+	class  [256]int32
+	stride int     // classes per state
+	delta  []int32 // (state*stride + class) -> next state * stride
+	// States at or past outFrom (in delta's units, state*stride) end at
+	// least one literal; out[(s-outFrom)/stride] lists them.
+	outFrom int32
+	out     [][]int32
+	empty   []int32 // literals that are "": present in every text
+}
+
+// newAnchorSet compiles the literals; the ids scan reports are their
+// indexes in lits.
+func newAnchorSet(lits []string) *anchorSet {
+	a := &anchorSet{}
+	// Byte classes.
+	var used [256]bool
+	for _, l := range lits {
+		for i := 0; i < len(l); i++ {
+			used[l[i]] = true
+		}
+	}
+	a.stride = 1
+	for b := range used {
+		if used[b] {
+			a.class[b] = int32(a.stride)
+			a.stride++
+		}
+	}
+
+	// The trie, in class space; state 0 is the root.
+	type node struct {
+		next map[int32]int32
+		out  []int32
+		fail int32
+	}
+	nodes := []node{{next: map[int32]int32{}}}
+	for id, l := range lits {
+		if l == "" {
+			a.empty = append(a.empty, int32(id))
+			continue
+		}
+		s := int32(0)
+		for i := 0; i < len(l); i++ {
+			c := a.class[l[i]]
+			t, ok := nodes[s].next[c]
+			if !ok {
+				t = int32(len(nodes))
+				nodes = append(nodes, node{next: map[int32]int32{}})
+				nodes[s].next[c] = t
+			}
+			s = t
+		}
+		nodes[s].out = append(nodes[s].out, int32(id))
+	}
+
+	// Failure links and full transitions, breadth first: a state's
+	// missing transitions are those of its failure state, which is
+	// shallower and so already complete.
+	n := len(nodes)
+	trans := make([]int32, n*a.stride)
+	queue := make([]int32, 0, n)
+	bfs := []int32{0} // the states, shallowest first
+	for c := int32(0); c < int32(a.stride); c++ {
+		if t, ok := nodes[0].next[c]; ok {
+			trans[c] = t
+			queue = append(queue, t)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		bfs = append(bfs, s)
+		f := nodes[s].fail
+		nodes[s].out = append(nodes[s].out, nodes[f].out...)
+		for c := int32(0); c < int32(a.stride); c++ {
+			t, ok := nodes[s].next[c]
+			if !ok {
+				trans[int(s)*a.stride+int(c)] = trans[int(f)*a.stride+int(c)]
+				continue
+			}
+			trans[int(s)*a.stride+int(c)] = t
+			nodes[t].fail = trans[int(f)*a.stride+int(c)]
+			queue = append(queue, t)
+		}
+	}
+
+	// Renumber: states without output first (the root stays 0), then
+	// those with output; shallowest first in each, since the scan spends
+	// most of its time near the root and those rows then share cache
+	// lines.
+	order := make([]int32, 0, n)
+	for _, s := range bfs {
+		if len(nodes[s].out) == 0 {
+			order = append(order, s)
+		}
+	}
+	a.outFrom = int32(len(order) * a.stride)
+	for _, s := range bfs {
+		if len(nodes[s].out) > 0 {
+			order = append(order, s)
+			a.out = append(a.out, nodes[s].out)
+		}
+	}
+	renum := make([]int32, n)
+	for i, s := range order {
+		renum[s] = int32(i * a.stride)
+	}
+	a.delta = make([]int32, n*a.stride)
+	for i, s := range order {
+		for c := 0; c < a.stride; c++ {
+			a.delta[i*a.stride+c] = renum[trans[int(s)*a.stride+c]]
+		}
+	}
+	return a
+}
+
+// scan calls hit for every literal that occurs in text, once per
+// occurrence (a literal found twice is reported twice).
+func (a *anchorSet) scan(text string, hit func(id int32)) {
+	for _, id := range a.empty {
+		hit(id)
+	}
+	delta, class, outFrom := a.delta, &a.class, a.outFrom
+	s := int32(0)
+	for i := 0; i < len(text); i++ {
+		s = delta[s+class[text[i]]]
+		if s >= outFrom {
+			for _, id := range a.out[int(s-outFrom)/a.stride] {
+				hit(id)
+			}
+		}
+	}
+}

@@ -1,0 +1,16 @@
+package rules
+
+import "github.com/logtriage/logtriage/parser"
+
+// MatchPlain exposes the reference matcher to the external tests.
+func (s *Set) MatchPlain(e *parser.Entry) (Match, bool) { return s.matchPlain(e) }
+
+// MatchUncached is Match without the cache of recent messages.
+func (s *Set) MatchUncached(e *parser.Entry) (Match, bool) {
+	if e.Unparsed || int(e.Server) >= len(s.byServer) {
+		return Match{}, false
+	}
+	sr := &s.byServer[e.Server]
+	pos, idx := sr.find(e)
+	return sr.result(e, pos, idx)
+}

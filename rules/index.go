@@ -1,0 +1,132 @@
+package rules
+
+import (
+	"hash/maphash"
+	"math/bits"
+
+	"github.com/logtriage/logtriage/parser"
+)
+
+// serverRules indexes the rules of one server for Match: one pass over a
+// message finds every anchor in it, which names the candidate rules, and
+// a candidate's prefilter rejects most of the messages its pattern would.
+type serverRules struct {
+	rules   []*Rule
+	filters []prefilter // by rule position
+	anchors *anchorSet  // the distinct anchors of the rules
+	// masks holds, for each distinct anchor, the bit set of the positions
+	// of the rules that have it: words uint64s each.
+	masks []uint64
+	words int
+}
+
+func newServerRules(rules []*Rule) serverRules {
+	sr := serverRules{rules: rules, words: (len(rules) + 63) / 64}
+	ids := map[string]int{}
+	var lits []string
+	for i, r := range rules {
+		sr.filters = append(sr.filters, newPrefilter(r.Pattern.String(), r.Anchor))
+		id, ok := ids[r.Anchor]
+		if !ok {
+			id = len(lits)
+			ids[r.Anchor] = id
+			lits = append(lits, r.Anchor)
+			sr.masks = append(sr.masks, make([]uint64, sr.words)...)
+		}
+		sr.masks[id*sr.words+i/64] |= 1 << (i % 64)
+	}
+	sr.anchors = newAnchorSet(lits)
+	return sr
+}
+
+// find returns the position of the first rule that matches e, with the
+// submatch offsets of its pattern, or -1.
+func (sr *serverRules) find(e *parser.Entry) (int, []int) {
+	var small [4]uint64
+	var cand []uint64
+	if sr.words <= len(small) {
+		cand = small[:sr.words]
+	} else {
+		cand = make([]uint64, sr.words)
+	}
+	found := false
+	sr.anchors.scan(e.Message, func(id int32) {
+		found = true
+		m := sr.masks[int(id)*sr.words : int(id+1)*sr.words]
+		for w := range cand {
+			cand[w] |= m[w]
+		}
+	})
+	if !found {
+		return -1, nil
+	}
+	for w, word := range cand {
+		for word != 0 {
+			i := w*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			r := sr.rules[i]
+			if !r.admits(e) || !sr.filters[i].allows(e.Message) {
+				continue
+			}
+			if idx := r.Pattern.FindStringSubmatchIndex(e.Message); idx != nil {
+				return i, idx
+			}
+		}
+	}
+	return -1, nil
+}
+
+// result turns what find returned into Match's results.
+func (sr *serverRules) result(e *parser.Entry, pos int, idx []int) (Match, bool) {
+	if pos < 0 {
+		return Match{}, false
+	}
+	return sr.rules[pos].result(e, idx), true
+}
+
+// The match cache remembers what find said about recent messages: a log
+// repeats its messages (one outage writes the same upstream error
+// thousands of times), and comparing a message with a remembered one is
+// far cheaper than matching it again. The outcome depends on the server,
+// level, errno and message only, so those are the key. Messages longer
+// than maxCached are matched afresh.
+const (
+	cacheSlots = 1024 // a power of two
+	maxCached  = 512
+)
+
+// matchCache is a direct-mapped table of outcomes; one per goroutine at
+// a time (Set keeps them in a sync.Pool).
+type matchCache struct {
+	seed  maphash.Seed
+	slots [cacheSlots]cacheSlot
+}
+
+type cacheSlot struct {
+	msg    []byte // the message, in a buffer the slot reuses
+	server parser.Server
+	level  parser.Level
+	errno  int
+	full   bool
+	pos    int   // rule position; -1: no rule matches
+	idx    []int // the submatch offsets, for pos >= 0
+}
+
+func newMatchCache() *matchCache { return &matchCache{seed: maphash.MakeSeed()} }
+
+// slot returns the slot where e's outcome is or would be kept.
+func (c *matchCache) slot(e *parser.Entry) *cacheSlot {
+	return &c.slots[maphash.String(c.seed, e.Message)&(cacheSlots-1)]
+}
+
+// holds reports whether the slot keeps e's outcome.
+func (sl *cacheSlot) holds(e *parser.Entry) bool {
+	return sl.full && sl.server == e.Server && sl.level == e.Level && sl.errno == e.Errno && string(sl.msg) == e.Message
+}
+
+// set keeps an outcome, reusing the slot's buffers.
+func (sl *cacheSlot) set(e *parser.Entry, pos int, idx []int) {
+	sl.full, sl.server, sl.level, sl.errno, sl.pos = true, e.Server, e.Level, e.Errno, pos
+	sl.msg = append(sl.msg[:0], e.Message...)
+	sl.idx = append(sl.idx[:0], idx...)
+}

@@ -1,0 +1,275 @@
+package rules
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/logtriage/logtriage/parser"
+)
+
+// outcome is what a match says, in a form cmp can compare.
+type outcome struct {
+	ID      string
+	Values  []string
+	Subject string
+}
+
+func outcomeOf(m Match, ok bool) outcome {
+	if !ok {
+		return outcome{}
+	}
+	return outcome{ID: m.Rule.ID, Values: m.Values, Subject: m.Subject}
+}
+
+// sameAsPlain checks that Match gives what matchPlain gives for e: twice,
+// since the second answer comes from the cache of recent messages.
+func sameAsPlain(t *testing.T, s *Set, e *parser.Entry) {
+	t.Helper()
+	want := outcomeOf(s.matchPlain(e))
+	for _, pass := range []string{"fresh", "cached"} {
+		if diff := cmp.Diff(want, outcomeOf(s.Match(e))); diff != "" {
+			t.Errorf("%s:%d (%s, %s, errno %d, %s): Match differs from the plain path (-want +got):\n%s\nmessage %q",
+				e.File, e.Line, e.Server, e.Level, e.Errno, pass, diff, e.Message)
+		}
+	}
+}
+
+// variants returns e and copies of it at other levels and errnos, which
+// rules filter on before the message: a cache keyed on the message alone
+// would confuse them.
+func variants(e *parser.Entry) []parser.Entry {
+	out := []parser.Entry{*e}
+	for _, lv := range []parser.Level{parser.LevelCrit, parser.LevelEmerg, parser.LevelWarn} {
+		if lv != e.Level {
+			v := *e
+			v.Level = lv
+			out = append(out, v)
+		}
+	}
+	for _, errno := range []int{0, 2, 11, 111} {
+		if errno != e.Errno {
+			v := *e
+			v.Errno = errno
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// TestMatchExamplesDifferential: every example line of every built-in
+// rule, and its level and errno variants.
+func TestMatchExamplesDifferential(t *testing.T) {
+	s := builtinSet(t)
+	for _, r := range s.Rules() {
+		for _, ex := range r.Examples {
+			for _, f := range []parser.Format{parser.FormatAuto, parser.FormatNginx, parser.FormatApache24, parser.FormatFPM} {
+				for _, e := range parseExample(ex, f) {
+					for _, v := range variants(&e) {
+						sameAsPlain(t, s, &v)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMatchCorpusDifferential: every record of every log in the corpus.
+func TestMatchCorpusDifferential(t *testing.T) {
+	s := builtinSet(t)
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*", "*.log"))
+	if err != nil || len(files) < 15 {
+		t.Fatalf("corpus files: %d, %v", len(files), err)
+	}
+	for _, name := range files {
+		rel, _ := filepath.Rel(filepath.Join("..", "testdata", "corpus"), name)
+		t.Run(rel, func(t *testing.T) {
+			f, err := os.Open(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			n := 0
+			_, err = parser.Scan(f, parser.Options{File: rel, Location: time.UTC}, func(e *parser.Entry) {
+				n++
+				for _, v := range variants(e) {
+					sameAsPlain(t, s, &v)
+				}
+			})
+			if err != nil || n == 0 {
+				t.Fatalf("%d records, %v", n, err)
+			}
+		})
+	}
+}
+
+// trickySet holds rules whose patterns stretch the prefilters: case
+// folding, multi-line anchors, alternations, U+FFFD, rules that share an
+// anchor and rules filtered by level and errno. Their order matters:
+// earlier, broader rules shadow later ones.
+func trickySet(t testing.TB) *Set {
+	t.Helper()
+	defs := []struct {
+		id, anchor, pattern string
+		levels              []parser.Level
+		errno               []int
+	}{
+		{"t.fold", "onnect", `(?i)^CONNECT\(\) (?P<rest>.*)`, nil, nil},
+		{"t.multiline", "PHP", `(?m)^PHP (?P<kind>\w+) error`, nil, nil},
+		{"t.crit_only", "failed (", `^(?P<call>\w+)\(\) failed \((?P<code>\d+)`, []parser.Level{parser.LevelCrit}, nil},
+		{"t.errno", "failed (", `failed \((?P<code>11|111): `, nil, []int{11, 111}},
+		{"t.alt", "timed out", `^(?:upstream|client) timed out(?: \((?P<code>\d+): [^)]*\))?`, nil, nil},
+		{"t.branch_anchors", "b", `^ab|^b`, nil, nil},
+		{"t.fffd", "x", "^\\x{FFFD}x|^a\\x{FFFD}", nil, nil},
+		{"t.class", "ed", `^[a-c]ed`, nil, nil},
+		{"t.optional_all", "", `^(?:x)?`, []parser.Level{parser.LevelEmerg}, nil},
+		{"t.unicode", "é", `^caf(?P<e>é+) `, nil, nil},
+		{"t.quest_prefix", "ab", `^a?b?ab`, nil, nil},
+		{"t.generic", " ", ` (?P<word>\S+)$`, nil, nil},
+	}
+	var rs []*Rule
+	for _, d := range defs {
+		re := regexp.MustCompile(d.pattern)
+		rs = append(rs, &Rule{ID: d.id, Servers: []parser.Server{parser.Nginx}, Levels: d.levels, Errno: d.errno,
+			Anchor: d.anchor, Pattern: re, names: re.SubexpNames()})
+	}
+	return NewSet(rs)
+}
+
+// messages are arbitrary nginx messages for the tricky rules and the
+// fuzz seeds.
+var messages = []string{
+	"connect() failed (111: Connection refused) while connecting to upstream",
+	"CoNnEcT() to x",
+	"recv() failed (104: Connection reset by peer)",
+	"FastCGI sent in stderr: \"x\nPHP Fatal error:  boom\" while reading",
+	"upstream timed out (110: Connection timed out) while reading",
+	"client timed out",
+	"ab", "b", "bab", "\xffx", "a\xff", "\ufffdx", "bed", "zed", "café ", "cafe ", "abab", "bab ab", "",
+	"a client request body is buffered to a temporary file /var/lib/nginx/body/0000000001",
+	"open() \"/srv/www/favicon.ico\" failed (2: No such file or directory)",
+	"limiting requests, excess: 1.000 by zone \"one\"",
+}
+
+func TestMatchTrickyDifferential(t *testing.T) {
+	s := trickySet(t)
+	for _, msg := range messages {
+		e := parser.Entry{File: "tricky", Server: parser.Nginx, Level: parser.LevelError, Errno: 111, Message: msg}
+		for _, v := range variants(&e) {
+			sameAsPlain(t, s, &v)
+		}
+	}
+}
+
+// TestMatchCacheCollisions matches more distinct messages than the cache
+// has slots, in an order that revisits them, so that slots are replaced
+// and reused while answers stay right.
+func TestMatchCacheCollisions(t *testing.T) {
+	s := builtinSet(t)
+	for round := range 3 {
+		for i := range cacheSlots * 2 {
+			msgs := []string{
+				fmt.Sprintf("connect() to unix:/run/php/p%d.sock failed (111: Connection refused) while connecting to upstream", i),
+				fmt.Sprintf("open() \"/srv/%d\" failed (2: No such file or directory)", i),
+				fmt.Sprintf("unknown message %d", i),
+			}
+			for j, msg := range msgs {
+				e := parser.Entry{File: "collide", Line: round, Server: parser.Nginx, Level: parser.LevelError, Errno: []int{111, 2, 0}[j], Message: msg}
+				sameAsPlain(t, s, &e)
+			}
+		}
+	}
+}
+
+// Long messages bypass the cache and must still match.
+func TestMatchLongMessage(t *testing.T) {
+	s := builtinSet(t)
+	msg := "FastCGI sent in stderr: \"PHP message: PHP Fatal error:  Uncaught Exception: " + strings.Repeat("x", 2*maxCached) + " in /srv/app/index.php:12\""
+	e := parser.Entry{File: "long", Server: parser.Nginx, Level: parser.LevelError, Message: msg}
+	sameAsPlain(t, s, &e)
+	if m, ok := s.Match(&e); !ok || m.Rule.ID != "nginx.fastcgi.stderr.php_uncaught_exception" {
+		t.Errorf("long message matched %v, want nginx.fastcgi.stderr.php_uncaught_exception", outcomeOf(m, ok).ID)
+	}
+}
+
+// A message no rule matches costs no allocation, fresh or cached.
+func TestMatchMissAllocs(t *testing.T) {
+	s := builtinSet(t)
+	e := parser.Entry{Server: parser.Nginx, Level: parser.LevelError, Message: "frobnicator exploded at 0x1f after 3 tries, connect() said nothing"}
+	s.Match(&e) // warms the slot's buffers
+	if n := testing.AllocsPerRun(100, func() { s.Match(&e) }); n != 0 {
+		t.Errorf("Match of a message no rule knows: %v allocations, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { s.byServer[parser.Nginx].find(&e) }); n != 0 {
+		t.Errorf("find of a message no rule knows: %v allocations, want 0", n)
+	}
+}
+
+// FuzzMatchDifferential matches arbitrary messages at several levels and
+// errnos with both paths, on the built-in rules and the tricky ones.
+func FuzzMatchDifferential(f *testing.F) {
+	builtin, tricky := builtinSet(f), trickySet(f)
+	for _, msg := range messages {
+		f.Add(msg, uint8(parser.Nginx), uint8(parser.LevelError), 111)
+	}
+	for _, r := range builtin.Rules() {
+		for _, ex := range r.Examples[:1] {
+			for _, e := range parseExample(ex, parser.FormatAuto) {
+				f.Add(e.Message, uint8(e.Server), uint8(e.Level), e.Errno)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, msg string, server, level uint8, errno int) {
+		e := parser.Entry{File: "fuzz", Server: parser.Server(server % 5), Level: parser.Level(level % 10), Errno: errno, Message: msg}
+		for _, s := range []*Set{builtin, tricky} {
+			for _, v := range variants(&e) {
+				sameAsPlain(t, s, &v)
+			}
+		}
+	})
+}
+
+// Match is safe for concurrent use: goroutines matching the same records
+// at once (each with its own cache from the pool) get the plain answers.
+func TestMatchConcurrent(t *testing.T) {
+	s := builtinSet(t)
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*", "*.log"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("corpus files: %d, %v", len(files), err)
+	}
+	var entries []parser.Entry
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parser.Scan(f, parser.Options{File: name, Location: time.UTC}, func(e *parser.Entry) { entries = append(entries, *e) })
+		f.Close()
+	}
+	want := make([]outcome, len(entries))
+	for i := range entries {
+		want[i] = outcomeOf(s.matchPlain(&entries[i]))
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 3 {
+				for k := range entries {
+					i := (k*(g+1) + round) % len(entries)
+					if diff := cmp.Diff(want[i], outcomeOf(s.Match(&entries[i]))); diff != "" {
+						t.Errorf("%s:%d: concurrent Match differs from the plain path (-want +got):\n%s", entries[i].File, entries[i].Line, diff)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
