@@ -5,6 +5,7 @@ package source
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -66,23 +67,141 @@ func (r *readCloser) Close() error {
 	return first
 }
 
-// decompress peeks at the first bytes and wraps gzip streams.
+// decompress looks at the first bytes and wraps gzip streams. A plain
+// stream is returned unbuffered: the parser's line reader has its own
+// buffer, and a second would only copy every byte once more.
 func decompress(name string, f io.ReadCloser) (io.ReadCloser, error) {
-	br := bufio.NewReaderSize(f, 64<<10)
-	magic, err := br.Peek(2)
-	if err != nil && !errors.Is(err, io.EOF) {
+	var magic [2]byte
+	n, err := io.ReadFull(f, magic[:])
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		f.Close()
 		return nil, &os.PathError{Op: "read", Path: name, Err: err}
 	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, &os.PathError{Op: "gunzip", Path: name, Err: err}
-		}
-		return &readCloser{Reader: &namedErrReader{name: name, r: zr}, closers: []io.Closer{zr, f}}, nil
+	r := io.MultiReader(bytes.NewReader(magic[:n]), f)
+	if n < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return &readCloser{Reader: r, closers: []io.Closer{f}}, nil
 	}
-	return &readCloser{Reader: br, closers: []io.Closer{f}}, nil
+	zr, err := gzip.NewReader(bufio.NewReaderSize(r, gzipReadSize))
+	if err != nil {
+		f.Close()
+		return nil, &os.PathError{Op: "gunzip", Path: name, Err: err}
+	}
+	return newReadAhead(&namedErrReader{name: name, r: zr}, zr, f), nil
+}
+
+// gzipReadSize is the buffer between a compressed file and its
+// decompressor (which needs an io.ByteReader).
+const gzipReadSize = 32 << 10
+
+// Decompressed data is handed from the decompressing goroutine to the
+// reader in chunks of chunkSize, at most chunksAhead of them waiting:
+// one, so that the goroutine fills a chunk while the parser reads the
+// other.
+const (
+	chunkSize   = 32 << 10
+	chunksAhead = 1
+)
+
+// readAhead decompresses in a goroutine of its own, a chunk ahead of its
+// reader, so that inflating an archive and parsing it use two cores
+// instead of taking turns on one. A chunk is handed over once full (or at
+// the end of the stream), which suits reading archives, not following a
+// compressed stream written slowly.
+type readAhead struct {
+	chunks chan chunk  // filled, in stream order
+	free   chan []byte // emptied, for the goroutine to fill again
+	stop   chan struct{}
+	done   chan struct{} // closed when the goroutine has returned
+
+	cur     chunk // being read
+	off     int   // read up to cur.b[off]
+	closers []io.Closer
+	closed  bool
+}
+
+// chunk is decompressed bytes and the error that ended them, if any.
+type chunk struct {
+	b   []byte
+	err error
+}
+
+func newReadAhead(r io.Reader, closers ...io.Closer) *readAhead {
+	ra := &readAhead{
+		chunks:  make(chan chunk, chunksAhead),
+		free:    make(chan []byte, chunksAhead+1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		closers: closers,
+	}
+	for range chunksAhead + 1 {
+		ra.free <- make([]byte, chunkSize)
+	}
+	go ra.fill(r)
+	return ra
+}
+
+// fill runs in the goroutine: it reads r into free buffers until an error
+// (io.EOF included) or until Close.
+func (ra *readAhead) fill(r io.Reader) {
+	defer close(ra.done)
+	for {
+		var buf []byte
+		select {
+		case buf = <-ra.free:
+		case <-ra.stop:
+			return
+		}
+		n, err := 0, error(nil)
+		for n < len(buf) && err == nil {
+			var k int
+			k, err = r.Read(buf[n:])
+			n += k
+		}
+		select {
+		case ra.chunks <- chunk{buf[:n], err}:
+		case <-ra.stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (ra *readAhead) Read(p []byte) (int, error) {
+	if ra.closed {
+		return 0, os.ErrClosed
+	}
+	for ra.off == len(ra.cur.b) {
+		if ra.cur.err != nil {
+			return 0, ra.cur.err
+		}
+		if ra.cur.b != nil {
+			ra.free <- ra.cur.b[:cap(ra.cur.b)]
+		}
+		ra.cur, ra.off = <-ra.chunks, 0
+	}
+	n := copy(p, ra.cur.b[ra.off:])
+	ra.off += n
+	return n, nil
+}
+
+// Close stops the goroutine, waits for it (a read in progress is not
+// interrupted) and closes the decompressor and the file.
+func (ra *readAhead) Close() error {
+	if ra.closed {
+		return nil
+	}
+	ra.closed = true
+	close(ra.stop)
+	<-ra.done
+	var first error
+	for _, c := range ra.closers {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // namedErrReader puts the file name into decompression errors, which

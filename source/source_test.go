@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"testing/synctest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -97,5 +100,83 @@ func TestExpand(t *testing.T) {
 	}
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "no file matches") {
 		t.Errorf("errs = %v", errs)
+	}
+}
+
+// Archives are decompressed ahead of the reader, in chunks; whatever the
+// sizes of the reads, the bytes come out whole and in order, and the raw
+// bytes read are counted.
+func TestOpenGzipReadAhead(t *testing.T) {
+	dir := t.TempDir()
+	var text strings.Builder
+	for i := 0; text.Len() < 3*chunkSize+100; i++ {
+		fmt.Fprintf(&text, "2026/11/21 10:00:%02d [error] 1#1: *%d line %d\n", i%60, i, i)
+	}
+	for _, size := range []int{0, 1, 2, chunkSize - 1, chunkSize, chunkSize + 1, text.Len()} {
+		want := text.String()[:size]
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			name := filepath.Join(dir, fmt.Sprintf("%d.gz", size))
+			data := gz(t, want)
+			if err := os.WriteFile(name, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var c Counter
+			r, err := OpenCounting(name, nil, &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if err := iotest.TestReader(r, []byte(want)); err != nil {
+				t.Error(err)
+			}
+			if c.Load() != int64(len(data)) {
+				t.Errorf("counted %d bytes, want %d", c.Load(), len(data))
+			}
+		})
+	}
+}
+
+// Closing an archive read halfway stops its decompressing goroutine;
+// synctest.Test fails if a goroutine is left blocked.
+func TestOpenGzipCloseEarly(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "error.log.gz")
+	if err := os.WriteFile(name, gz(t, strings.Repeat("a line of log\n", 50000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		r, err := Open(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 10)
+		if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "a line of " {
+			t.Errorf("read %q, %v", buf, err)
+		}
+		if err := r.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		if err := r.Close(); err != nil {
+			t.Errorf("second close: %v", err)
+		}
+		if n, err := r.Read(buf); n != 0 || !errors.Is(err, os.ErrClosed) {
+			t.Errorf("read after close: %d, %v", n, err)
+		}
+	})
+}
+
+// Files too short to hold the gzip magic are plain text.
+func TestOpenShort(t *testing.T) {
+	dir := t.TempDir()
+	for _, s := range []string{"", "x", "\x1f", "\x1fx"} {
+		name := filepath.Join(dir, fmt.Sprintf("%x.log", s))
+		if err := os.WriteFile(name, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := readAll(t, name, nil); err != nil || got != s {
+			t.Errorf("%q: read %q, %v", s, got, err)
+		}
+		if got, err := readAll(t, "-", strings.NewReader(s)); err != nil || got != s {
+			t.Errorf("%q on stdin: read %q, %v", s, got, err)
+		}
 	}
 }

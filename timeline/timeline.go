@@ -4,26 +4,38 @@
 // An outage shows up in several logs at once: nginx says the upstream
 // timed out, php-fpm says its pool reached pm.max_children. Reading them
 // as one timeline puts cause and effect next to each other. Each log is
-// parsed in its own goroutine and the records are merged as they come, so
-// memory stays bounded by a small queue per log, not by the size of the
-// logs.
+// parsed in its own goroutine, the per-record work that needs no order
+// (rule matching) is spread over the cores, and the records are merged
+// as they come, so memory stays bounded by a few batches of records per
+// log, not by the size of the logs.
 package timeline
 
 import (
 	"container/heap"
 	"context"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/logtriage/logtriage/parser"
 )
 
-// queueLen is how many parsed records each input may have waiting for the
-// merge. Small, so that a slow consumer slows the parsers down instead of
-// letting them fill memory; large enough that the goroutines do not hand
-// over every record one at a time.
-const queueLen = 256
+// Records cross from an input's goroutine to the merge in batches:
+// handing over a channel value costs about as much as parsing a short
+// line, so one per record would keep the two goroutines busy with each
+// other. Batches are recycled, so steady state allocates none.
+const (
+	// batchLen is the most records in a batch. A batch is also handed
+	// over, however few records it holds, before its input reads more, so
+	// that a slow input (a pipe, a terminal) holds back nothing it has.
+	batchLen = 64
+	// queueLen is how many batches each input may have waiting for the
+	// merge. Small, so that a slow consumer slows the parsers down instead
+	// of letting them fill memory; two, so that the parser can fill one
+	// while the merge drains another.
+	queueLen = 2
+)
 
 // Input is one log to merge.
 type Input struct {
@@ -70,31 +82,88 @@ type Result struct {
 // notices between reads, so a Read that blocks (a terminal on stdin)
 // delays the return until it comes back.
 func Merge(ctx context.Context, inputs []Input, emit func(*parser.Entry)) []Result {
+	return MergeWith(ctx, inputs, nil, func(e *parser.Entry, _ *struct{}) { emit(e) })
+}
+
+// MergeWith is Merge with a step of work per record that runs before the
+// merge, off the calling goroutine: prepare is called once for each
+// record, with a zero *T to fill in, and emit then gets the record with
+// that value. Rule matching belongs there, the incident engine (which
+// needs the records in order) in emit.
+//
+// prepare runs in a pool of goroutines, one per CPU, on several records
+// at once, in no particular order; it must be safe for concurrent use,
+// and it must not keep e or v. A nil prepare leaves every value zero. The
+// *T passed to emit is valid only during the call, like the *Entry.
+func MergeWith[T any](ctx context.Context, inputs []Input, prepare func(e *parser.Entry, v *T), emit func(e *parser.Entry, v *T)) []Result {
 	results := make([]Result, len(inputs))
-	queues := make([]<-chan parser.Entry, len(inputs))
+	streams := make([]*stream[T], len(inputs))
 
 	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	// Stop and wait for the producers whatever happens, also when emit
-	// panics, so that none is left blocked on its queue.
+	var work chan *batch[T]
+	var producers, workers sync.WaitGroup
+	// Stop and wait for every goroutine whatever happens, also when emit
+	// panics, so that none is left blocked on a channel.
 	defer func() {
 		cancel()
-		wg.Wait()
+		producers.Wait()
+		if work != nil {
+			close(work)
+			workers.Wait()
+		}
 	}()
+	if prepare != nil && len(inputs) > 0 {
+		n := runtime.GOMAXPROCS(0)
+		work = make(chan *batch[T], n)
+		for range n {
+			workers.Go(func() {
+				for b := range work {
+					for i := range b.entries {
+						prepare(&b.entries[i], &b.values[i])
+					}
+					b.prepared <- struct{}{}
+				}
+			})
+		}
+	}
 	for i, in := range inputs {
 		results[i].Name = in.Name
-		q := make(chan parser.Entry, queueLen)
-		queues[i] = q
-		wg.Go(func() { produce(ctx, in, q, &results[i]) })
+		// An input has at most queueLen+2 batches: queued, the merge's
+		// and the one being filled; free has room for all.
+		q, free := make(chan *batch[T], queueLen), make(chan *batch[T], queueLen+2)
+		streams[i] = &stream[T]{index: i, q: q, free: free}
+		p := &producer[T]{q: q, free: free, work: work, done: ctx.Done()}
+		producers.Go(func() { p.run(ctx, in, &results[i]) })
 	}
-	merge(ctx, queues, emit)
+	merge(ctx, streams, emit)
 	return results
 }
 
-// produce parses one input into q and closes q when done. It writes only
-// its own Result, which Merge reads after the goroutine has ended.
-func produce(ctx context.Context, in Input, q chan<- parser.Entry, res *Result) {
-	defer close(q)
+// batch is records of one input on their way to the merge.
+type batch[T any] struct {
+	entries []parser.Entry
+	values  []T // values[i] belongs to entries[i]
+	// prepared receives once when the values are ready; nil when there is
+	// no prepare step.
+	prepared chan struct{}
+}
+
+// producer parses one input into batches. Its methods run on the input's
+// goroutine only.
+type producer[T any] struct {
+	q    chan<- *batch[T]
+	free <-chan *batch[T]
+	work chan<- *batch[T] // nil: no prepare step
+	done <-chan struct{}
+
+	cur     *batch[T] // being filled
+	stopped bool      // ctx is done: drop records
+}
+
+// run parses the input into q and closes q when done. It writes only its
+// own Result, which Merge reads after the goroutine has ended.
+func (p *producer[T]) run(ctx context.Context, in Input, res *Result) {
+	defer close(p.q)
 	if err := ctx.Err(); err != nil {
 		res.Err = err
 		return
@@ -110,79 +179,151 @@ func produce(ctx context.Context, in Input, q chan<- parser.Entry, res *Result) 
 	if opt.File == "" {
 		opt.File = in.Name
 	}
-	done := ctx.Done()
-	stopped := false
-	res.Stats, res.Err = parser.Scan(ctxReader{ctx, rc}, opt, func(e *parser.Entry) {
-		if stopped {
+	res.Stats, res.Err = parser.Scan(&handoverReader{ctx: ctx, r: rc, send: p.send}, opt, p.add)
+	p.send()
+}
+
+// add copies a record into the batch being filled and hands the batch
+// over once it is full.
+func (p *producer[T]) add(e *parser.Entry) {
+	if p.stopped {
+		// The records still in the parser's buffer are dropped; the next
+		// read returns the context's error and ends Scan.
+		return
+	}
+	if p.cur == nil {
+		select {
+		case p.cur = <-p.free:
+		default:
+			p.cur = &batch[T]{entries: make([]parser.Entry, 0, batchLen), values: make([]T, batchLen)}
+			if p.work != nil {
+				p.cur.prepared = make(chan struct{}, 1)
+			}
+		}
+	}
+	// A copy of the struct outlives the call: the parser promises that
+	// an entry's strings never change.
+	p.cur.entries = append(p.cur.entries, *e)
+	if len(p.cur.entries) == batchLen {
+		p.send()
+	}
+}
+
+// send hands the batch being filled, if any, to the prepare pool and, in
+// order, to the merge. The merge waits for the batch to be prepared.
+func (p *producer[T]) send() {
+	b := p.cur
+	if b == nil || p.stopped {
+		return
+	}
+	p.cur = nil
+	if p.work != nil {
+		select {
+		case p.work <- b:
+		case <-p.done:
+			p.stopped = true
 			return
 		}
-		select {
-		case q <- *e:
-		case <-done:
-			// The records still in the current buffer are dropped; the
-			// next read returns the context's error and ends Scan.
-			stopped = true
-		}
-	})
+	}
+	select {
+	case p.q <- b:
+	case <-p.done:
+		p.stopped = true
+	}
 }
 
-// ctxReader ends a read loop once its context is done. A Read already
-// blocked is not interrupted.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
+// handoverReader hands over the records parsed so far before each read,
+// since the read may block, and ends the read loop once ctx is done. A
+// Read already blocked is not interrupted.
+type handoverReader struct {
+	ctx  context.Context
+	r    io.Reader
+	send func()
 }
 
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
+func (h *handoverReader) Read(b []byte) (int, error) {
+	h.send()
+	if err := h.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.r.Read(p)
+	return h.r.Read(b)
 }
 
-// stream is one input's queue and the record at its head.
-type stream struct {
+// stream is one input as the merge sees it: its queue and the record at
+// its head.
+type stream[T any] struct {
 	index int
-	q     <-chan parser.Entry
-	head  parser.Entry
+	q     <-chan *batch[T]
+	free  chan<- *batch[T]
+	b     *batch[T] // holds the head, b.entries[i]; nil before the first
+	i     int
 	// at is the time the head sorts by: its own, or for a head without
 	// time that of the record before it.
 	at time.Time
 }
 
-// advance takes the next record into the head. It reports false when the
+// advance moves the head to the next record. It reports false when the
 // input is exhausted or ctx is done.
-func (s *stream) advance(done <-chan struct{}) bool {
-	select {
-	case e, ok := <-s.q:
-		if !ok {
+func (s *stream[T]) advance(done <-chan struct{}) bool {
+	if s.b != nil {
+		s.i++
+	}
+	if s.b == nil || s.i == len(s.b.entries) {
+		if s.b != nil {
+			s.recycle(s.b)
+			s.b = nil
+		}
+		var b *batch[T]
+		select {
+		case next, ok := <-s.q:
+			if !ok {
+				return false
+			}
+			b = next
+		case <-done:
 			return false
 		}
-		s.head = e
-		if !e.Time.IsZero() {
-			s.at = e.Time
+		if b.prepared != nil {
+			select {
+			case <-b.prepared:
+			case <-done:
+				return false
+			}
 		}
-		return true
-	case <-done:
-		return false
+		s.b, s.i = b, 0
+	}
+	if t := s.b.entries[s.i].Time; !t.IsZero() {
+		s.at = t
+	}
+	return true
+}
+
+// recycle gives a batch the merge is done with back to its producer,
+// emptied so that it keeps no record's text alive.
+func (s *stream[T]) recycle(b *batch[T]) {
+	clear(b.entries)
+	b.entries = b.entries[:0]
+	clear(b.values)
+	select {
+	case s.free <- b:
+	default: // not reached: free has room for every batch of the input
 	}
 }
 
-// merge emits the heads of queues in order until all are exhausted or ctx
-// is done. The heap holds one head per input, so an input's records can
-// only leave in their own order.
-func merge(ctx context.Context, queues []<-chan parser.Entry, emit func(*parser.Entry)) {
+// merge emits the heads of streams in order until all are exhausted or
+// ctx is done. The heap holds one head per input, so an input's records
+// can only leave in their own order.
+func merge[T any](ctx context.Context, streams []*stream[T], emit func(*parser.Entry, *T)) {
 	done := ctx.Done()
-	h := make(heads, 0, len(queues))
-	for i, q := range queues {
-		s := &stream{index: i, q: q}
+	h := make(heads[T], 0, len(streams))
+	for _, s := range streams {
 		if s.advance(done) {
 			h = append(h, s)
 		}
 	}
 	heap.Init(&h)
 	for len(h) > 0 {
-		// advance may pick a ready record over a cancellation; check
+		// advance may pick a ready batch over a cancellation; check
 		// first so that nothing is emitted after ctx is done.
 		select {
 		case <-done:
@@ -190,7 +331,7 @@ func merge(ctx context.Context, queues []<-chan parser.Entry, emit func(*parser.
 		default:
 		}
 		s := h[0]
-		emit(&s.head)
+		emit(&s.b.entries[s.i], &s.b.values[s.i])
 		if s.advance(done) {
 			heap.Fix(&h, 0)
 		} else {
@@ -200,22 +341,22 @@ func merge(ctx context.Context, queues []<-chan parser.Entry, emit func(*parser.
 }
 
 // heads is a min-heap of streams by head time, then input index.
-type heads []*stream
+type heads[T any] []*stream[T]
 
-func (h heads) Len() int { return len(h) }
+func (h heads[T]) Len() int { return len(h) }
 
-func (h heads) Less(i, j int) bool {
+func (h heads[T]) Less(i, j int) bool {
 	if c := h[i].at.Compare(h[j].at); c != 0 {
 		return c < 0
 	}
 	return h[i].index < h[j].index
 }
 
-func (h heads) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h heads[T]) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 
-func (h *heads) Push(x any) { *h = append(*h, x.(*stream)) }
+func (h *heads[T]) Push(x any) { *h = append(*h, x.(*stream[T])) }
 
-func (h *heads) Pop() any {
+func (h *heads[T]) Pop() any {
 	old := *h
 	s := old[len(old)-1]
 	old[len(old)-1] = nil

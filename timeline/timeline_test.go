@@ -141,18 +141,19 @@ func TestMergeKeepsInputOrder(t *testing.T) {
 // merge must still hold it at its input's previous time.
 func TestMergeZeroTimeTakesPreviousTime(t *testing.T) {
 	at := func(sec int) time.Time { return time.Date(2026, 11, 21, 10, 0, sec, 0, time.UTC) }
-	feed := func(es ...parser.Entry) <-chan parser.Entry {
-		q := make(chan parser.Entry, len(es))
+	// feed is an input's queue holding es, one batch per record.
+	feed := func(index int, es ...parser.Entry) *stream[struct{}] {
+		q := make(chan *batch[struct{}], len(es))
 		for _, e := range es {
-			q <- e
+			q <- &batch[struct{}]{entries: []parser.Entry{e}, values: make([]struct{}, 1)}
 		}
 		close(q)
-		return q
+		return &stream[struct{}]{index: index, q: q, free: make(chan *batch[struct{}], len(es))}
 	}
-	a := feed(parser.Entry{Message: "a5", Time: at(5)}, parser.Entry{Message: "a-zero"}, parser.Entry{Message: "a7", Time: at(7)})
-	b := feed(parser.Entry{Message: "b4", Time: at(4)}, parser.Entry{Message: "b6", Time: at(6)})
+	a := feed(0, parser.Entry{Message: "a5", Time: at(5)}, parser.Entry{Message: "a-zero"}, parser.Entry{Message: "a7", Time: at(7)})
+	b := feed(1, parser.Entry{Message: "b4", Time: at(4)}, parser.Entry{Message: "b6", Time: at(6)})
 	var got []string
-	merge(t.Context(), []<-chan parser.Entry{a, b}, func(e *parser.Entry) { got = append(got, e.Message) })
+	merge(t.Context(), []*stream[struct{}]{a, b}, func(e *parser.Entry, _ *struct{}) { got = append(got, e.Message) })
 	// a-zero sorts at 10:00:05, before b6, not at the start of time.
 	want := []string{"b4", "a5", "a-zero", "b6", "a7"}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -313,36 +314,38 @@ func endlessInput(name string, sleep time.Duration, open, reads *atomic.Int64) I
 // Cancelling stops the merge and every producer; synctest.Test fails if
 // any goroutine Merge started is still blocked when it returns.
 func TestMergeCancel(t *testing.T) {
-	t.Run("from emit", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(t.Context())
-			var open atomic.Int64
-			in := []Input{endlessInput("a", 0, &open, nil), endlessInput("b", 0, &open, nil), text("short", nginxLine("00:00:00", "s"))}
-			n, late := 0, 0
-			res := Merge(ctx, in, func(*parser.Entry) {
-				if ctx.Err() != nil {
-					late++
+	for _, prepare := range []func(*parser.Entry, *int){nil, func(e *parser.Entry, v *int) { *v = len(e.Message) }} {
+		t.Run(fmt.Sprintf("from emit, prepare=%t", prepare != nil), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(t.Context())
+				var open atomic.Int64
+				in := []Input{endlessInput("a", 0, &open, nil), endlessInput("b", 0, &open, nil), text("short", nginxLine("00:00:00", "s"))}
+				n, late := 0, 0
+				res := MergeWith(ctx, in, prepare, func(*parser.Entry, *int) {
+					if ctx.Err() != nil {
+						late++
+					}
+					if n++; n == 1000 {
+						cancel()
+					}
+				})
+				if n != 1000 || late != 0 {
+					t.Errorf("%d records emitted, %d after cancel", n, late)
 				}
-				if n++; n == 1000 {
-					cancel()
+				if open.Load() != 0 {
+					t.Errorf("%d inputs left open", open.Load())
+				}
+				for _, r := range res[:2] {
+					if !errors.Is(r.Err, context.Canceled) {
+						t.Errorf("%s: err %v, want context.Canceled", r.Name, r.Err)
+					}
+				}
+				if res[2].Err != nil {
+					t.Errorf("short input finished before the cancel: %v", res[2].Err)
 				}
 			})
-			if n != 1000 || late != 0 {
-				t.Errorf("%d records emitted, %d after cancel", n, late)
-			}
-			if open.Load() != 0 {
-				t.Errorf("%d inputs left open", open.Load())
-			}
-			for _, r := range res[:2] {
-				if !errors.Is(r.Err, context.Canceled) {
-					t.Errorf("%s: err %v, want context.Canceled", r.Name, r.Err)
-				}
-			}
-			if res[2].Err != nil {
-				t.Errorf("short input finished before the cancel: %v", res[2].Err)
-			}
 		})
-	})
+	}
 	t.Run("while waiting for a slow input", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
@@ -397,14 +400,127 @@ func TestMergeBackpressure(t *testing.T) {
 			synctest.Wait() // until both producers are blocked
 			r := reads.Load()
 			synctest.Wait()
-			// One Read per record: the queue, the record being sent and
-			// the one the parser holds until the next line.
-			if r > 2*(queueLen+4) || reads.Load() != r {
+			// One Read per record; per input, the queued batches, the
+			// merge's, the one being filled and the record the parser
+			// holds until the next line.
+			if r > 2*((queueLen+2)*batchLen+2) || reads.Load() != r {
 				t.Errorf("producers read %d records ahead of a stalled consumer", r)
 			}
 			cancel()
 		})
 	})
+}
+
+// MergeWith runs prepare on every record before the merge and hands
+// emit each record with its own value, in the order Merge gives, over
+// inputs long enough for many batches, so batches are recycled.
+func TestMergeWithPreparesEveryRecord(t *testing.T) {
+	lines := func(prefix string, from, n int) string {
+		var b strings.Builder
+		for i := range n {
+			hms := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC).Add(time.Duration(from+2*i) * time.Second).Format("15:04:05")
+			b.WriteString(nginxLine(hms, fmt.Sprintf("%s%d", prefix, i)))
+		}
+		return b.String()
+	}
+	in := []Input{
+		text("a", lines("a", 0, 5*batchLen+7)),
+		text("b", lines("b", 1, 3*batchLen)),
+		text("c", "not a log line\n2026/11/21 10:00:00 [error] 1#1: *1 c0\n"),
+	}
+	var want []string
+	Merge(t.Context(), in, func(e *parser.Entry) { want = append(want, e.Message) })
+
+	type value struct {
+		message string
+		calls   int
+	}
+	var got []string
+	var bad atomic.Int64
+	res := MergeWith(t.Context(), in,
+		func(e *parser.Entry, v *value) {
+			if *v != (value{}) { // a recycled value must come back zero
+				bad.Add(1)
+			}
+			v.message = e.Message
+			v.calls++
+		},
+		func(e *parser.Entry, v *value) {
+			if v.message != e.Message || v.calls != 1 {
+				t.Errorf("record %q came with value %+v", e.Message, *v)
+			}
+			got = append(got, e.Message)
+		})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+	if len(got) != 8*batchLen+7+2 {
+		t.Errorf("%d records, want %d", len(got), 8*batchLen+7+2)
+	}
+	if n := bad.Load(); n != 0 {
+		t.Errorf("prepare got %d values that were not zero", n)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Name, r.Err)
+		}
+	}
+}
+
+// blocking is a log that writes lines, then waits for more that never
+// come, until ctx is done: a pipe whose writer went quiet.
+type blocking struct {
+	ctx   context.Context
+	lines []string
+}
+
+func (b *blocking) Read(p []byte) (int, error) {
+	if len(b.lines) == 0 {
+		<-b.ctx.Done()
+		return 0, b.ctx.Err()
+	}
+	n := copy(p, b.lines[0])
+	b.lines = b.lines[1:]
+	return n, nil
+}
+
+// Records an input has parsed are merged while its next read blocks: a
+// batch is handed over before each read, full or not.
+func TestMergeHandsOverBeforeBlocking(t *testing.T) {
+	for _, prepare := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prepare=%t", prepare), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(t.Context())
+				in := []Input{{
+					Name: "quiet",
+					Open: func() (io.ReadCloser, error) {
+						return io.NopCloser(&blocking{ctx, []string{
+							nginxLine("10:00:00", "r1"), nginxLine("10:00:01", "r2"), nginxLine("10:00:02", "r3"),
+						}}), nil
+					},
+					Options: parser.Options{Location: time.UTC},
+				}}
+				var got []string
+				emit := func(e *parser.Entry, _ *bool) {
+					// r3 stays with the parser until the line after it.
+					if got = append(got, e.Message); len(got) == 2 {
+						cancel()
+					}
+				}
+				var pre func(*parser.Entry, *bool)
+				if prepare {
+					pre = func(_ *parser.Entry, v *bool) { *v = true }
+				}
+				res := MergeWith(ctx, in, pre, emit)
+				if diff := cmp.Diff([]string{"r1", "r2"}, got); diff != "" {
+					t.Errorf("merged (-want +got):\n%s", diff)
+				}
+				if !errors.Is(res[0].Err, context.Canceled) {
+					t.Errorf("err %v, want context.Canceled", res[0].Err)
+				}
+			})
+		})
+	}
 }
 
 func TestMergeNoInputs(t *testing.T) {

@@ -135,6 +135,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			cmd: []string{"gzip", "-dc", ds.path("error.log.gz")}, okCodes: []int{0}},
 	}
 	warm(ds)
+	load := []string{loadAvg()}
 	fmt.Fprintf(stderr, "bench-e2e: timing %d runs of each of %d commands\n", c.reps, len(steps))
 	// Interleave the repetitions so that a slow spell of the machine
 	// hits every command alike.
@@ -173,10 +174,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	report(stdout, c, version, ds, nrules, anchors, steps, sizes)
+	load = append(load, loadAvg())
+	report(stdout, c, version, ds, nrules, anchors, steps, sizes, load)
 
 	if c.cpuprofile != "" {
-		if err := profile(stdout, stderr, c.cpuprofile, ds.dir); err != nil {
+		if err := profile(stdout, stderr, c.bin, c.cpuprofile, ds.dir); err != nil {
 			return err
 		}
 	}
@@ -452,6 +454,16 @@ func maxRSSKiB(ru *syscall.Rusage) int64 {
 	return v
 }
 
+// loadAvg returns the machine's load averages over 1, 5 and 15 minutes,
+// or "unknown" where /proc/loadavg does not exist.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
+}
+
 func median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
@@ -472,9 +484,16 @@ type sizeRow struct {
 
 func mb(b int64) float64 { return float64(b) / 1e6 }
 
-func report(w io.Writer, c config, version string, d *dataSet, nrules int, anchors []string, steps []*step, sizes []*sizeRow) {
+func report(w io.Writer, c config, version string, d *dataSet, nrules int, anchors []string, steps []*step, sizes []*sizeRow, load []string) {
 	fmt.Fprintf(w, "\nlogtriage end-to-end benchmark: %s, %d CPUs, median of %d runs, warm page cache\n",
 		version, runtime.NumCPU(), c.reps)
+	fmt.Fprintf(w, "load average (1, 5, 15 min) before the timed runs: %s, after the size runs: %s; other work on the machine slows every step\n",
+		load[0], load[len(load)-1])
+	for _, v := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
+		if x, ok := os.LookupEnv(v); ok {
+			fmt.Fprintf(w, "%s=%s in the environment of every run\n", v, x)
+		}
+	}
 	gen := "reused"
 	if d.genSeconds > 0 {
 		gen = fmt.Sprintf("generated in %.1f s", d.genSeconds)
@@ -483,39 +502,43 @@ func report(w io.Writer, c config, version string, d *dataSet, nrules int, ancho
 		d.dir, c.seed, gen, d.nginxLines, mb(d.nginxBytes), mb(d.gzBytes), d.fpmLines, mb(d.fpmBytes))
 	fmt.Fprintf(w, "grep pattern: %d distinct anchors of %d nginx rules, LC_ALL=C; grep counted %s lines\n",
 		len(anchors), nrules, steps[1].out)
-	fmt.Fprintf(w, "MB = 10^6 bytes of uncompressed log; seconds are wall-clock; cpu = user+sys of the child\n\n")
+	fmt.Fprintf(w, "MB = 10^6 bytes of uncompressed log; seconds are wall-clock; cpu = user+sys of the child; cores = cpu / seconds;\n")
+	fmt.Fprintf(w, "peak RSS = the child's ru_maxrss, the largest of the runs\n\n")
 
-	fmt.Fprintf(w, "%-50s %9s %8s %8s %8s %8s %10s %8s %7s %12s\n",
-		"step", "lines", "MB", "seconds", "min", "max", "lines/s", "MB/s", "cpu s", "peak RSS MB")
+	fmt.Fprintf(w, "%-50s %9s %8s %8s %8s %8s %10s %8s %7s %5s %12s\n",
+		"step", "lines", "MB", "seconds", "min", "max", "lines/s", "MB/s", "cpu s", "cores", "peak RSS MB")
 	for _, s := range steps {
 		med := median(s.wall)
 		rss := "-"
 		if s.rss {
 			rss = fmt.Sprintf("%.1f", float64(s.maxRSS)/1024)
 		}
-		fmt.Fprintf(w, "%-50s %9d %8.1f %8.3f %8.3f %8.3f %10.0f %8.1f %7.2f %12s\n",
+		fmt.Fprintf(w, "%-50s %9d %8.1f %8.3f %8.3f %8.3f %10.0f %8.1f %7.2f %5.2f %12s\n",
 			s.name, s.lines, mb(s.bytes), med, slices.Min(s.wall), slices.Max(s.wall),
-			float64(s.lines)/med, mb(s.bytes)/med, median(s.cpu), rss)
+			float64(s.lines)/med, mb(s.bytes)/med, median(s.cpu), median(s.cpu)/med, rss)
 	}
 	a, b, cc, dd := median(steps[0].wall), median(steps[1].wall), median(steps[2].wall), median(steps[3].wall)
-	fmt.Fprintf(w, "\nratio analyze / grep -cE          %6.2fx  (a / b)\n", a/b)
-	fmt.Fprintf(w, "ratio analyze .gz / gzip -dc      %6.2fx  (c / d)\n\n", cc/dd)
+	fmt.Fprintf(w, "\nratio analyze / grep -cE          %6.2fx  (a / b, medians; best runs %.2fx)\n", a/b, slices.Min(steps[0].wall)/slices.Min(steps[1].wall))
+	fmt.Fprintf(w, "ratio analyze .gz / gzip -dc      %6.2fx  (c / d, medians; best runs %.2fx)\n\n", cc/dd, slices.Min(steps[2].wall)/slices.Min(steps[3].wall))
 
 	fmt.Fprintln(w, "peak RSS of logtriage analyze --format json (3 logs) by input size")
-	fmt.Fprintf(w, "%-8s %9s %8s %8s %12s\n", "input", "lines", "MB", "seconds", "peak RSS MB")
+	fmt.Fprintf(w, "%-8s %9s %8s %8s %8s %12s %14s\n", "input", "lines", "MB", "seconds", "MB/s", "peak RSS MB", "vs ~10 MB")
+	small := float64(sizes[0].from.maxRSS) / 1024
 	for _, r := range sizes {
 		if r.skipped {
-			fmt.Fprintf(w, "%-8s %9s %8s %8s %12s\n", r.label, "-", "-", "-", "skipped (BIG=1 / -big)")
+			fmt.Fprintf(w, "%-8s %9s %8s %8s %8s %12s\n", r.label, "-", "-", "-", "-", "skipped (BIG=1 / -big)")
 			continue
 		}
 		s := r.from
-		fmt.Fprintf(w, "%-8s %9d %8.1f %8.3f %12.1f\n", r.label, s.lines, mb(s.bytes), median(s.wall), float64(s.maxRSS)/1024)
+		rss := float64(s.maxRSS) / 1024
+		fmt.Fprintf(w, "%-8s %9d %8.1f %8.3f %8.1f %12.1f %+11.1f MB\n", r.label, s.lines, mb(s.bytes), median(s.wall),
+			mb(s.bytes)/median(s.wall), rss, rss-small)
 	}
 }
 
-// profile runs bin/logtriage analyze with its hidden --cpuprofile flag
-// over the dataset and prints the profile's top 10.
-func profile(stdout, stderr io.Writer, file, dir string) error {
+// profile runs bin analyze with its hidden --cpuprofile flag over the
+// dataset and prints the profile's top 10.
+func profile(stdout, stderr io.Writer, bin, file, dir string) error {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return err
@@ -524,7 +547,7 @@ func profile(stdout, stderr io.Writer, file, dir string) error {
 	for _, n := range []string{"error.log", "php-fpm.log", "php-fpm-slow.log"} {
 		args = append(args, filepath.Join(dir, n))
 	}
-	cmd := exec.Command(filepath.Join("bin", "logtriage"), args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	fmt.Fprintf(stderr, "bench-e2e: %s\n", strings.Join(cmd.Args, " "))
 	if err := cmd.Run(); err != nil {
@@ -534,7 +557,7 @@ func profile(stdout, stderr io.Writer, file, dir string) error {
 		}
 	}
 	fmt.Fprintf(stdout, "\nCPU profile of logtriage analyze (1 run) in %s, top 10:\n", file)
-	top := exec.Command("go", "tool", "pprof", "-top", "-nodecount", "10", filepath.Join("bin", "logtriage"), abs)
+	top := exec.Command("go", "tool", "pprof", "-top", "-nodecount", "10", bin, abs)
 	top.Stdout, top.Stderr = stdout, stderr
 	return top.Run()
 }

@@ -45,22 +45,38 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	o.engine.Final = func(in *incident.Incident) { incidents = append(incidents, in) }
 	eng := incident.New(o.engine)
 	rate := &report.Rate{}
-	emit := func(e *parser.Entry) {
+	// Matching a record needs no other record: it runs in timeline's
+	// worker pool, on every core, and emit gets the records in time order
+	// with their match for the engine, which needs that order.
+	type matched struct {
+		m       rules.Match
+		ok      bool
+		outside bool // before --since or from --until on
+	}
+	prepare := func(e *parser.Entry, v *matched) {
 		if !o.since.IsZero() && e.Time.Before(o.since) || !o.until.IsZero() && !e.Time.Before(o.until) {
+			v.outside = true
 			return
 		}
 		if t, ok := o.after[e.File]; ok && !e.Time.After(t) {
+			v.outside = true
+			return
+		}
+		v.m, v.ok = o.set.Match(e)
+	}
+	emit := func(e *parser.Entry, v *matched) {
+		if v.outside {
 			return
 		}
 		if o.seen != nil {
 			o.seen(e)
 		}
-		if m, ok := o.set.Match(e); ok {
-			cov.Count(e, &m)
-			if m.Rule.Severity >= rules.SeverityWarning {
+		if v.ok {
+			cov.Count(e, &v.m)
+			if v.m.Rule.Severity >= rules.SeverityWarning {
 				rate.Add(e.Time)
 			}
-			eng.Add(e, &m)
+			eng.Add(e, &v.m)
 		} else {
 			cov.Count(e, nil)
 			if e.Level >= parser.LevelError {
@@ -72,7 +88,7 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	if o.progress != nil {
 		o.progress.start()
 	}
-	results := timeline.Merge(ctx, ins, emit)
+	results := timeline.MergeWith(ctx, ins, prepare, emit)
 	if o.progress != nil {
 		o.progress.stop()
 	}
