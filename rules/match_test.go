@@ -84,30 +84,18 @@ func TestMatchExamplesDifferential(t *testing.T) {
 // TestMatchCorpusDifferential: every record of every log in the corpus.
 func TestMatchCorpusDifferential(t *testing.T) {
 	s := builtinSet(t)
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*", "*.log"))
-	if err != nil || len(files) < 15 {
-		t.Fatalf("corpus files: %d, %v", len(files), err)
-	}
-	for _, name := range files {
-		rel, _ := filepath.Rel(filepath.Join("..", "testdata", "corpus"), name)
-		t.Run(rel, func(t *testing.T) {
-			f, err := os.Open(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			n := 0
-			_, err = parser.Scan(f, parser.Options{File: rel, Location: time.UTC}, func(e *parser.Entry) {
-				n++
-				for _, v := range variants(e) {
-					sameAsPlain(t, s, &v)
-				}
-			})
-			if err != nil || n == 0 {
-				t.Fatalf("%d records, %v", n, err)
+	corpusLogs(t, func(t *testing.T, rel string, f *os.File) {
+		n := 0
+		_, err := parser.Scan(f, parser.Options{File: rel, Location: time.UTC}, func(e *parser.Entry) {
+			n++
+			for _, v := range variants(e) {
+				sameAsPlain(t, s, &v)
 			}
 		})
-	}
+		if err != nil || n == 0 {
+			t.Fatalf("%d records, %v", n, err)
+		}
+	})
 }
 
 // trickySet holds rules whose patterns stretch the prefilters: case
