@@ -69,11 +69,9 @@ func (c *analyzeCmd) Run(g *Globals, e *env) error {
 	}
 	args := c.Inputs
 	if len(args) == 0 {
-		args = source.DefaultPaths()
-		if len(args) == 0 {
-			return &exitCodeError{code: exitError, err: errors.New("no logs in the standard locations (/var/log/nginx, /var/log/apache2, /var/log/httpd, /var/log/php*-fpm.log); name the files to read")}
+		if args, err = standardLogs(e, source.DefaultPaths()); err != nil {
+			return err
 		}
-		fmt.Fprintf(e.stderr, "logtriage: reading %s\n", strings.Join(args, ", "))
 	}
 	names, errs := source.Expand(args)
 	for _, err := range errs {
@@ -92,6 +90,16 @@ func (c *analyzeCmd) Run(g *Globals, e *env) error {
 		return &exitCodeError{code: exitFindings}
 	}
 	return nil
+}
+
+// standardLogs takes the logs found in the standard locations, when no
+// path was given, and names them on stderr.
+func standardLogs(e *env, found []string) ([]string, error) {
+	if len(found) == 0 {
+		return nil, &exitCodeError{code: exitError, err: errors.New("no logs in the standard locations (/var/log/nginx, /var/log/apache2, /var/log/httpd, /var/log/php*-fpm.log); name the files to read")}
+	}
+	fmt.Fprintf(e.stderr, "logtriage: reading %s\n", strings.Join(found, ", "))
+	return found, nil
 }
 
 // options turns flags into pipeline settings.

@@ -58,7 +58,9 @@ or is killed leaves the old state, and the next run reports the same
 records again. Two runs on the same --state never overlap.
 
 Exit status: 0 when the report was delivered (or there was nothing to
-report), 2 for a usage error, a broken state file or a failed delivery.
+report), 2 for a usage error, a broken or locked state file, a failed
+delivery, or a log that could not be read whole (its records come again
+next run).
 
 Examples:
   logtriage digest --state /var/lib/logtriage/state.json /var/log/nginx/error.log /var/log/php8.2-fpm.log
@@ -83,13 +85,9 @@ func (c *digestCmd) Run(g *Globals, e *env) error {
 	}
 	args := c.Inputs
 	if len(args) == 0 {
-		for _, p := range source.DefaultPaths() {
-			if !source.IsRotated(p) {
-				args = append(args, p)
-			}
-		}
-		if len(args) == 0 {
-			return &exitCodeError{code: exitError, err: errors.New("no logs in the standard locations (/var/log/nginx, /var/log/apache2, /var/log/httpd, /var/log/php*-fpm.log); name the files to read")}
+		live := slices.DeleteFunc(source.DefaultPaths(), source.IsRotated)
+		if args, err = standardLogs(e, live); err != nil {
+			return err
 		}
 	}
 	paths, err := livePaths(args, e.stderr)
