@@ -69,9 +69,10 @@ func (c *analyzeCmd) Run(g *Globals, e *env) error {
 	}
 	args := c.Inputs
 	if len(args) == 0 {
-		if args, err = standardLogs(e, source.DefaultPaths()); err != nil {
+		if args, err = standardLogs(source.DefaultPaths()); err != nil {
 			return err
 		}
+		fmt.Fprintf(e.stderr, "logtriage: reading %s\n", strings.Join(args, ", "))
 	}
 	names, errs := source.Expand(args)
 	for _, err := range errs {
@@ -93,12 +94,11 @@ func (c *analyzeCmd) Run(g *Globals, e *env) error {
 }
 
 // standardLogs takes the logs found in the standard locations, when no
-// path was given, and names them on stderr.
-func standardLogs(e *env, found []string) ([]string, error) {
+// path was given; none is an error.
+func standardLogs(found []string) ([]string, error) {
 	if len(found) == 0 {
 		return nil, &exitCodeError{code: exitError, err: errors.New("no logs in the standard locations (/var/log/nginx, /var/log/apache2, /var/log/httpd, /var/log/php*-fpm.log); name the files to read")}
 	}
-	fmt.Fprintf(e.stderr, "logtriage: reading %s\n", strings.Join(found, ", "))
 	return found, nil
 }
 

@@ -86,7 +86,8 @@ func (c *digestCmd) Run(g *Globals, e *env) error {
 	args := c.Inputs
 	if len(args) == 0 {
 		live := slices.DeleteFunc(source.DefaultPaths(), source.IsRotated)
-		if args, err = standardLogs(e, live); err != nil {
+		// Named in the report's inputs, not on stderr: cron mails stderr.
+		if args, err = standardLogs(live); err != nil {
 			return err
 		}
 	}
