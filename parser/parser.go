@@ -109,6 +109,21 @@ func New(opt Options) *Parser {
 // was recognised yet.
 func (p *Parser) Format() Format { return p.format }
 
+// SetFormat sets the format as if the lines before had been read and f
+// detected from them (FormatAuto: none yet), for a parser that starts in
+// the middle of a log.
+func (p *Parser) SetFormat(f Format) { p.format = f }
+
+// StartsRecord reports whether line, a line without its newline, starts a
+// record in the format detected so far. Such a line starts one whatever
+// came before it, so a log can be cut there and the parts parsed apart
+// (see Scan). Other lines may start records too (an unparsed line does),
+// depending on what came before them.
+func (p *Parser) StartsRecord(line []byte) bool {
+	f, _ := p.recognize(line)
+	return f != FormatAuto
+}
+
 // Stats returns the counts so far.
 func (p *Parser) Stats() Stats { return p.stats }
 
@@ -374,7 +389,15 @@ func trimRightSpace(b []byte) []byte {
 // before the damage). The records' text lies in the blocks Scan reads
 // into (see Entry). Scan does its own buffering: r needs none.
 func Scan(r io.Reader, opt Options, emit func(*Entry)) (Stats, error) {
-	p := New(opt)
+	return New(opt).Scan(r, emit)
+}
+
+// Scan is the package's Scan with p: a parser given SetFormat parses a
+// part of a log that starts at a line StartsRecord accepts as the whole
+// log's parser would have, but for the line numbers, the offsets (both
+// count from the start of r) and the time of the records before the first
+// that has one (zero, not that of the record before the part).
+func (p *Parser) Scan(r io.Reader, emit func(*Entry)) (Stats, error) {
 	lr := NewLineReader(r, 0)
 	for {
 		l, err := lr.Next()

@@ -32,8 +32,54 @@ func Open(name string, stdin io.Reader) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decompress(name, f)
+	rc, err := decompress(name, f)
+	if err != nil {
+		return nil, err
+	}
+	return sectioned(rc, f, nil), nil
 }
+
+// A Sectioned is a plain file, not compressed, opened by Open or
+// OpenCounting: besides reading it from the start, a reader of a large
+// log can read parts of it at any offset and parse them on several
+// cores. Stdin and gzip files are never Sectioned.
+type Sectioned interface {
+	io.ReadCloser
+	io.ReaderAt
+	// Size is the file's size when it was opened.
+	Size() int64
+}
+
+// sectioned makes a plain regular file, as decompress returned it, a
+// Sectioned, counting what ReadAt reads in c when c is not nil.
+func sectioned(rc io.ReadCloser, f *os.File, c *Counter) io.ReadCloser {
+	plain, ok := rc.(*readCloser)
+	if !ok {
+		return rc
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return rc
+	}
+	return &sectionedFile{readCloser: plain, f: f, size: st.Size(), c: c}
+}
+
+type sectionedFile struct {
+	*readCloser
+	f    *os.File
+	size int64
+	c    *Counter // nil: no counting
+}
+
+func (s *sectionedFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := s.f.ReadAt(p, off)
+	if s.c != nil {
+		s.c.n.Add(int64(n))
+	}
+	return n, err
+}
+
+func (s *sectionedFile) Size() int64 { return s.size }
 
 func openFile(name string) (*os.File, error) {
 	file, err := os.Open(name)
@@ -274,5 +320,9 @@ func OpenCounting(name string, stdin io.Reader, c *Counter) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	return decompress(name, &countingReader{f, c})
+	rc, err := decompress(name, &countingReader{f, c})
+	if err != nil {
+		return nil, err
+	}
+	return sectioned(rc, f, c), nil
 }

@@ -4,10 +4,11 @@
 // An outage shows up in several logs at once: nginx says the upstream
 // timed out, php-fpm says its pool reached pm.max_children. Reading them
 // as one timeline puts cause and effect next to each other. Each log is
-// parsed in its own goroutine, the per-record work that needs no order
-// (rule matching) is spread over the cores, and the records are merged
-// as they come, so memory stays bounded by a few batches of records per
-// log, not by the size of the logs.
+// parsed in its own goroutine (a large plain file in parts, on every
+// core), the per-record work that needs no order (rule matching) is
+// spread over the cores, and the records are merged as they come, so
+// memory stays bounded by a few batches of records per log, not by the
+// size of the logs.
 package timeline
 
 import (
@@ -45,6 +46,9 @@ type Input struct {
 	// Open opens the log; it is called once, from the input's goroutine.
 	// Its errors are reported as they are, so they should name the input
 	// (source.Open's do). The reader is closed when the input is done.
+	// A reader that can also be read at any offset and tell its size (a
+	// source.Sectioned) is, when large, cut into parts at lines that start
+	// records and parsed on several cores; its records are the same.
 	Open func() (io.ReadCloser, error)
 	// Options are passed to parser.Scan.
 	Options parser.Options
@@ -128,12 +132,9 @@ func MergeWith[T any](ctx context.Context, inputs []Input, prepare func(e *parse
 	}
 	for i, in := range inputs {
 		results[i].Name = in.Name
-		// An input has at most queueLen+2 batches: queued, the merge's
-		// and the one being filled; free has room for all.
-		q, free := make(chan *batch[T], queueLen), make(chan *batch[T], queueLen+2)
-		streams[i] = &stream[T]{index: i, q: q, free: free}
-		p := &producer[T]{q: q, free: free, work: work, done: ctx.Done()}
-		producers.Go(func() { p.run(ctx, in, &results[i]) })
+		parts, free := make(chan chan *batch[T], partsAhead()), make(chan *batch[T], freeLen())
+		streams[i] = &stream[T]{index: i, parts: parts, free: free}
+		producers.Go(func() { runInput(ctx, in, &results[i], parts, free, work) })
 	}
 	merge(ctx, streams, emit)
 	return results
@@ -152,7 +153,7 @@ type batch[T any] struct {
 // goroutine only.
 type producer[T any] struct {
 	q    chan<- *batch[T]
-	free <-chan *batch[T]
+	free <-chan *batch[T] // shared by the input's parts
 	work chan<- *batch[T] // nil: no prepare step
 	done <-chan struct{}
 
@@ -160,10 +161,26 @@ type producer[T any] struct {
 	stopped bool      // ctx is done: drop records
 }
 
-// run parses the input into q and closes q when done. It writes only its
-// own Result, which Merge reads after the goroutine has ended.
-func (p *producer[T]) run(ctx context.Context, in Input, res *Result) {
-	defer close(p.q)
+// newBatch returns an empty batch, a recycled one if there is one.
+func newBatch[T any](free <-chan *batch[T], prepared bool) *batch[T] {
+	select {
+	case b := <-free:
+		return b
+	default:
+		b := &batch[T]{entries: make([]parser.Entry, 0, batchLen), values: make([]T, batchLen)}
+		if prepared {
+			b.prepared = make(chan struct{}, 1)
+		}
+		return b
+	}
+}
+
+// runInput parses one input into parts, handed to the merge in order on
+// parts, which it closes when done. It writes only its own Result, which
+// Merge reads after the goroutine has ended. A large plain file is split
+// and parsed on several cores; anything else is one part.
+func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- chan *batch[T], free chan *batch[T], work chan<- *batch[T]) {
+	defer close(parts)
 	if err := ctx.Err(); err != nil {
 		res.Err = err
 		return
@@ -179,6 +196,14 @@ func (p *producer[T]) run(ctx context.Context, in Input, res *Result) {
 	if opt.File == "" {
 		opt.File = in.Name
 	}
+	if s := newSplitter(rc, opt); s != nil {
+		res.Stats, res.Err = split(ctx, s, parts, free, work)
+		return
+	}
+	q := make(chan *batch[T], queueLen)
+	parts <- q // parts has room for one
+	defer close(q)
+	p := &producer[T]{q: q, free: free, work: work, done: ctx.Done()}
 	res.Stats, res.Err = parser.Scan(&handoverReader{ctx: ctx, r: rc, send: p.send}, opt, p.add)
 	p.send()
 }
@@ -192,14 +217,7 @@ func (p *producer[T]) add(e *parser.Entry) {
 		return
 	}
 	if p.cur == nil {
-		select {
-		case p.cur = <-p.free:
-		default:
-			p.cur = &batch[T]{entries: make([]parser.Entry, 0, batchLen), values: make([]T, batchLen)}
-			if p.work != nil {
-				p.cur.prepared = make(chan struct{}, 1)
-			}
-		}
+		p.cur = newBatch(p.free, p.work != nil)
 	}
 	// A copy of the struct outlives the call: the parser promises that
 	// an entry's strings never change.
@@ -249,11 +267,12 @@ func (h *handoverReader) Read(b []byte) (int, error) {
 	return h.r.Read(b)
 }
 
-// stream is one input as the merge sees it: its queue and the record at
-// its head.
+// stream is one input as the merge sees it: its parts, each a queue of
+// batches, and the record at its head.
 type stream[T any] struct {
 	index int
-	q     <-chan *batch[T]
+	parts <-chan chan *batch[T]
+	q     <-chan *batch[T] // the current part's; nil between parts
 	free  chan<- *batch[T]
 	b     *batch[T] // holds the head, b.entries[i]; nil before the first
 	i     int
@@ -274,14 +293,28 @@ func (s *stream[T]) advance(done <-chan struct{}) bool {
 			s.b = nil
 		}
 		var b *batch[T]
-		select {
-		case next, ok := <-s.q:
-			if !ok {
+		for b == nil {
+			if s.q == nil {
+				select {
+				case q, ok := <-s.parts:
+					if !ok {
+						return false
+					}
+					s.q = q
+				case <-done:
+					return false
+				}
+			}
+			select {
+			case next, ok := <-s.q:
+				if !ok {
+					s.q = nil
+					continue
+				}
+				b = next
+			case <-done:
 				return false
 			}
-			b = next
-		case <-done:
-			return false
 		}
 		if b.prepared != nil {
 			select {

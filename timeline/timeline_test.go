@@ -141,14 +141,18 @@ func TestMergeKeepsInputOrder(t *testing.T) {
 // merge must still hold it at its input's previous time.
 func TestMergeZeroTimeTakesPreviousTime(t *testing.T) {
 	at := func(sec int) time.Time { return time.Date(2026, 11, 21, 10, 0, sec, 0, time.UTC) }
-	// feed is an input's queue holding es, one batch per record.
+	// feed is an input of one part, its queue holding es, one batch per
+	// record.
 	feed := func(index int, es ...parser.Entry) *stream[struct{}] {
 		q := make(chan *batch[struct{}], len(es))
 		for _, e := range es {
 			q <- &batch[struct{}]{entries: []parser.Entry{e}, values: make([]struct{}, 1)}
 		}
 		close(q)
-		return &stream[struct{}]{index: index, q: q, free: make(chan *batch[struct{}], len(es))}
+		parts := make(chan chan *batch[struct{}], 1)
+		parts <- q
+		close(parts)
+		return &stream[struct{}]{index: index, parts: parts, free: make(chan *batch[struct{}], len(es))}
 	}
 	a := feed(0, parser.Entry{Message: "a5", Time: at(5)}, parser.Entry{Message: "a-zero"}, parser.Entry{Message: "a7", Time: at(7)})
 	b := feed(1, parser.Entry{Message: "b4", Time: at(4)}, parser.Entry{Message: "b6", Time: at(6)})

@@ -1,0 +1,248 @@
+package timeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/logtriage/logtriage/parser"
+	"github.com/logtriage/logtriage/source"
+)
+
+// splitLogs are logs with every kind of line a cut could go wrong on:
+// records of several lines, blank lines, CRLF endings, records without
+// time (bare headers, lines of no known shape), lines longer than the
+// window a cut is looked for in, and lines before the format is known.
+func splitLogs() map[string]string {
+	hms := func(i int) string { return fmt.Sprintf("%02d:%02d:%02d", 10+i/3600, i/60%60, i%60) }
+	var nginx, fpm strings.Builder
+	nginx.WriteString("a line of no known shape before the first record\n")
+	nginx.WriteString("nginx: [warn] a bare header before the format is known\n\n")
+	fpm.WriteString("NOTICE: a bare line before the format is known\n")
+	for i := range 400 {
+		nginx.WriteString(nginxLine(hms(i), fmt.Sprintf("FastCGI sent in stderr: \"PHP message: PHP Fatal error:  Uncaught Exception: %d in /var/www/a.php:3", i)))
+		nginx.WriteString("PHP Stack trace:\nPHP   1. {main}() /var/www/a.php:0\n")
+		if i%3 == 0 {
+			nginx.WriteString("\n")
+		}
+		if i%5 == 0 {
+			nginx.WriteString(strings.TrimSuffix(nginxLine(hms(i), "connect() failed (111: Connection refused) while connecting to upstream"), "\n") + "\r\n")
+		}
+		if i%7 == 0 {
+			nginx.WriteString("nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)\n")
+			nginx.WriteString("nginx: [emerg] still could not bind()\n")
+		}
+		if i%11 == 0 {
+			nginx.WriteString("a line of no known shape\n")
+		}
+		if i%37 == 0 {
+			nginx.WriteString(nginxLine(hms(i), "upstream sent too big header "+strings.Repeat("x", probeLen+100)))
+			nginx.WriteString(strings.Repeat("y", probeLen/2) + "\n")
+		}
+		fpm.WriteString(fpmLine(hms(i), fmt.Sprintf("server reached pm.max_children setting (%d), consider raising it", i)))
+		if i%4 == 0 {
+			fmt.Fprintf(&fpm, "\n[21-Nov-2026 %s]  [pool www] pid %d\nscript_filename = /var/www/slow.php\n[0x00007f0000000001] sleep() /var/www/slow.php:3\n[0x00007f0000000002] {main}() /var/www/slow.php:0\n", hms(i), 1000+i)
+		}
+		if i%9 == 0 {
+			fmt.Fprintf(&fpm, "NOTICE: [pool www] child %d started\n", 2000+i)
+		}
+	}
+	return map[string]string{"nginx": nginx.String(), "fpm": fpm.String()}
+}
+
+// TestSplitMatchesScan cuts files into parts of several sizes and wants
+// the records, as prepare and emit see them, and the counts that one
+// Scan of the whole file gives.
+func TestSplitMatchesScan(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	logs := splitLogs()
+	logs["no record starts"] = strings.Repeat("PHP   1. {main}() /var/www/a.php:0\n", 2000)
+	for name, log := range logs {
+		for _, size := range []int64{64, 500, 4096, 256 << 10} {
+			t.Run(fmt.Sprintf("%s/%d", name, size), func(t *testing.T) {
+				defer func(old int64) { partSize = old }(partSize)
+				partSize = size
+				path := filepath.Join(t.TempDir(), "error.log")
+				if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				opt := parser.Options{File: path, Location: time.UTC}
+
+				var want []parser.Entry
+				wantStats, err := parser.Scan(strings.NewReader(log), opt, func(e *parser.Entry) { want = append(want, *e) })
+				if err != nil {
+					t.Fatal(err)
+				}
+
+				// The file is cut when it is at least two parts long and
+				// its format shows in its first 16 KiB.
+				rc, err := source.Open(path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cut := newSplitter(rc, opt) != nil
+				rc.Close()
+				if wantCut := int64(len(log)) >= 2*size && name != "no record starts"; cut != wantCut {
+					t.Fatalf("cut %v, want %v", cut, wantCut)
+				}
+
+				in := Input{Name: path, Open: func() (io.ReadCloser, error) { return source.Open(path, nil) }, Options: opt}
+				var got []parser.Entry
+				prepare := func(e *parser.Entry, v *parser.Entry) { *v = *e }
+				res := MergeWith(t.Context(), []Input{in}, prepare, func(e *parser.Entry, v *parser.Entry) {
+					if diff := cmp.Diff(*e, *v); diff != "" {
+						t.Fatalf("prepare saw another record than emit (-emit +prepare):\n%s", diff)
+					}
+					got = append(got, *e)
+				})
+				if res[0].Err != nil {
+					t.Fatal(res[0].Err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("records (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(wantStats, res[0].Stats); diff != "" {
+					t.Errorf("stats (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// failingFile is a file whose reads fail from an offset on: a disk error
+// cannot be had on demand from a real file.
+type failingFile struct {
+	data   []byte
+	failAt int64
+	r      io.Reader // in order, for a file not cut
+}
+
+var errDisk = errors.New("input/output error")
+
+func (f *failingFile) ReadAt(p []byte, off int64) (int, error) {
+	if off >= f.failAt {
+		return 0, errDisk
+	}
+	n := copy(p, f.data[off:min(int64(len(f.data)), f.failAt)])
+	if n < len(p) {
+		return n, errDisk
+	}
+	return n, nil
+}
+
+func (f *failingFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *failingFile) Close() error               { return nil }
+func (f *failingFile) Size() int64                { return int64(len(f.data)) }
+
+// TestSplitReadError wants the records before a read error and none
+// after, as Scan gives them, however the file is cut.
+func TestSplitReadError(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	log := splitLogs()["nginx"]
+	for _, failAt := range []int64{int64(len(log)) / 3, int64(len(log)) * 2 / 3} {
+		for _, size := range []int64{64, 500, 4096} {
+			t.Run(fmt.Sprintf("%d/%d", failAt, size), func(t *testing.T) {
+				defer func(old int64) { partSize = old }(partSize)
+				partSize = size
+				opt := parser.Options{File: "error.log", Location: time.UTC}
+				f := &failingFile{data: []byte(log), failAt: failAt}
+				f.r = io.NewSectionReader(f, 0, f.Size())
+
+				var want []parser.Entry
+				wantStats, err := parser.Scan(io.NewSectionReader(f, 0, f.Size()), opt, func(e *parser.Entry) { want = append(want, *e) })
+				if !errors.Is(err, errDisk) {
+					t.Fatalf("Scan: %v, want %v", err, errDisk)
+				}
+
+				in := Input{Name: "error.log", Open: func() (io.ReadCloser, error) { return f, nil }, Options: opt}
+				var got []parser.Entry
+				res := Merge(t.Context(), []Input{in}, func(e *parser.Entry) { got = append(got, *e) })
+				if !errors.Is(res[0].Err, errDisk) {
+					t.Errorf("Err %v, want %v", res[0].Err, errDisk)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("records (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(wantStats, res[0].Stats); diff != "" {
+					t.Errorf("stats (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestSplitFileGrows wants the lines written to a file after it was
+// opened, as a read in order gets them: the last part runs to the end.
+func TestSplitFileGrows(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer func(old int64) { partSize = old }(partSize)
+	partSize = 500
+	log := splitLogs()["fpm"]
+	path := filepath.Join(t.TempDir(), "php-fpm.log")
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	more := fpmLine("23:00:00", "written after the open")
+	in := Input{Name: path, Options: parser.Options{Location: time.UTC}, Open: func() (io.ReadCloser, error) {
+		rc, err := source.Open(path, nil)
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+		defer f.Close()
+		_, err = f.WriteString(more)
+		return rc, err
+	}}
+	var last string
+	res := Merge(t.Context(), []Input{in}, func(e *parser.Entry) { last = e.Raw })
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	if want := strings.TrimSuffix(more, "\n"); last != want {
+		t.Errorf("last record %q, want %q", last, want)
+	}
+	if want := int64(bytes.Count([]byte(log+more), []byte("\n"))); res[0].Stats.Lines != want {
+		t.Errorf("%d lines, want %d", res[0].Stats.Lines, want)
+	}
+}
+
+// TestSplitCancel cancels the merge of a file being cut and wants it to
+// return, with no record after the cancellation.
+func TestSplitCancel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer func(old int64) { partSize = old }(partSize)
+	partSize = 500
+	path := filepath.Join(t.TempDir(), "error.log")
+	if err := os.WriteFile(path, []byte(splitLogs()["nginx"]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	in := Input{Name: path, Open: func() (io.ReadCloser, error) { return source.Open(path, nil) }, Options: parser.Options{Location: time.UTC}}
+	n := 0
+	res := Merge(ctx, []Input{in}, func(*parser.Entry) {
+		n++
+		if n == 10 {
+			cancel()
+		}
+	})
+	if n != 10 {
+		t.Errorf("%d records, want 10", n)
+	}
+	if !errors.Is(res[0].Err, context.Canceled) {
+		t.Errorf("Err %v, want %v", res[0].Err, context.Canceled)
+	}
+}
