@@ -1,13 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -107,12 +107,7 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 			cov.AddFile(r.Stats)
 		}
 	}
-	sort.SliceStable(incidents, func(i, j int) bool {
-		if incidents[i].Severity != incidents[j].Severity {
-			return incidents[i].Severity > incidents[j].Severity
-		}
-		return incidents[i].Start.Before(incidents[j].Start)
-	})
+	sortIncidents(incidents)
 	for _, in := range incidents {
 		if in.Severity < o.minSeverity {
 			a.Hidden++
@@ -122,6 +117,21 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	}
 	a.All = incidents
 	return a, read
+}
+
+// sortIncidents puts the worst first, then the earliest, then by id: the
+// engine finishes incidents that close together in no fixed order, and
+// the same logs must give the same report.
+func sortIncidents(ins []*incident.Incident) {
+	slices.SortFunc(ins, func(a, b *incident.Incident) int {
+		if a.Severity != b.Severity {
+			return cmp.Compare(b.Severity, a.Severity)
+		}
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 // fileInputs turns paths into timeline inputs; rotated sets are read
