@@ -121,15 +121,6 @@ func NewIncidentJSON(in *incident.Incident) IncidentJSON {
 	return j
 }
 
-// NewAnalysisJSON converts an analysis for JSON output.
-func NewAnalysisJSON(a *Analysis) AnalysisJSON {
-	j := analysisHead(a)
-	for _, in := range a.Incidents {
-		j.Incidents = append(j.Incidents, NewIncidentJSON(in))
-	}
-	return j
-}
-
 // analysisHead converts all of an analysis but its incidents.
 func analysisHead(a *Analysis) AnalysisJSON {
 	if a == nil {

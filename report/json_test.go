@@ -23,7 +23,7 @@ func TestJSONStreamsTheSameDocument(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var want, got bytes.Buffer
-			if err := writeJSON(&want, NewAnalysisJSON(a)); err != nil {
+			if err := writeJSON(&want, wholeDocument(a)); err != nil {
 				t.Fatal(err)
 			}
 			if err := JSON(&got, a); err != nil {
@@ -37,4 +37,14 @@ func TestJSONStreamsTheSameDocument(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wholeDocument is the analysis converted at once, as JSON wrote it
+// before it streamed.
+func wholeDocument(a *Analysis) AnalysisJSON {
+	j := analysisHead(a)
+	for _, in := range a.Incidents {
+		j.Incidents = append(j.Incidents, NewIncidentJSON(in))
+	}
+	return j
 }

@@ -80,28 +80,6 @@ func (s *Set) Match(e *parser.Entry) (Match, bool) {
 	return m, ok
 }
 
-// matchPlain is Match done the straightforward way: every rule of the
-// server in order, levels, errno, anchor, then the pattern. It is the
-// reference Match is tested against.
-func (s *Set) matchPlain(e *parser.Entry) (Match, bool) {
-	if e.Unparsed || int(e.Server) >= len(s.byServer) {
-		return Match{}, false
-	}
-	for _, r := range s.byServer[e.Server].rules {
-		if m, ok := r.match(e); ok {
-			return m, true
-		}
-	}
-	return Match{}, false
-}
-
-func (r *Rule) match(e *parser.Entry) (Match, bool) {
-	if !r.admits(e) || !strings.Contains(e.Message, r.Anchor) {
-		return Match{}, false
-	}
-	return r.matchPattern(e)
-}
-
 // admits checks the rule's levels and errno.
 func (r *Rule) admits(e *parser.Entry) bool {
 	if len(r.Levels) > 0 && !slices.Contains(r.Levels, e.Level) {

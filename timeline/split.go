@@ -339,30 +339,5 @@ func (p *partProducer[T]) send(b *batch[T]) {
 			e.Time = p.carry
 		}
 	}
-	if p.work != nil {
-		select {
-		case p.work <- b:
-		case <-p.done:
-			p.stopped = true
-			return
-		}
-	}
-	select {
-	case p.q <- b:
-	case <-p.done:
-		p.stopped = true
-	}
-}
-
-// ctxReader ends the read loop once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(b []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(b)
+	p.stopped = !handOver(b, p.work, p.q, p.done)
 }

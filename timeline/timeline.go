@@ -204,7 +204,7 @@ func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- ch
 	parts <- q // parts has room for one
 	defer close(q)
 	p := &producer[T]{q: q, free: free, work: work, done: ctx.Done()}
-	res.Stats, res.Err = parser.Scan(&handoverReader{ctx: ctx, r: rc, send: p.send}, opt, p.add)
+	res.Stats, res.Err = parser.Scan(&ctxReader{ctx: ctx, r: rc, before: p.send}, opt, p.add)
 	p.send()
 }
 
@@ -235,36 +235,46 @@ func (p *producer[T]) send() {
 		return
 	}
 	p.cur = nil
-	if p.work != nil {
+	p.stopped = !handOver(b, p.work, p.q, p.done)
+}
+
+// handOver gives b to the prepare pool, when there is one, and to the
+// merge's queue q, in that order: the merge waits for the batch to be
+// prepared. It reports false when done closed first.
+func handOver[T any](b *batch[T], work, q chan<- *batch[T], done <-chan struct{}) bool {
+	if work != nil {
 		select {
-		case p.work <- b:
-		case <-p.done:
-			p.stopped = true
-			return
+		case work <- b:
+		case <-done:
+			return false
 		}
 	}
 	select {
-	case p.q <- b:
-	case <-p.done:
-		p.stopped = true
+	case q <- b:
+		return true
+	case <-done:
+		return false
 	}
 }
 
-// handoverReader hands over the records parsed so far before each read,
-// since the read may block, and ends the read loop once ctx is done. A
-// Read already blocked is not interrupted.
-type handoverReader struct {
-	ctx  context.Context
-	r    io.Reader
-	send func()
+// ctxReader ends the read loop once ctx is done. Before each read it
+// calls before, when set: a producer hands over the records parsed so
+// far, since the read may block. A Read already blocked is not
+// interrupted.
+type ctxReader struct {
+	ctx    context.Context
+	r      io.Reader
+	before func()
 }
 
-func (h *handoverReader) Read(b []byte) (int, error) {
-	h.send()
-	if err := h.ctx.Err(); err != nil {
+func (c *ctxReader) Read(b []byte) (int, error) {
+	if c.before != nil {
+		c.before()
+	}
+	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return h.r.Read(b)
+	return c.r.Read(b)
 }
 
 // stream is one input as the merge sees it: its parts, each a queue of

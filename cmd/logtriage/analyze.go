@@ -17,12 +17,33 @@ import (
 
 // reportFlags are the flags of every command that writes a report.
 type reportFlags struct {
-	Format      string        `short:"f" placeholder:"FORMAT" help:"Output: table (default on a terminal), text (default otherwise), markdown, json, html (one self-contained page with a timeline)."`
-	Output      string        `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of stdout."`
-	MinSeverity string        `default:"notice" placeholder:"SEVERITY" help:"Hide incidents below this severity: info, notice, warning, error, critical."`
-	FPMConfig   []string      `name:"fpm-config" placeholder:"GLOB" help:"php-fpm config files (listen = lines) to map pools to the sockets and ports they serve, e.g. '/etc/php/*/fpm/pool.d/*.conf'. Default: inferred from time overlap."`
-	Gap         time.Duration `default:"30s" help:"Quiet time after which an incident closes."`
-	Recur       time.Duration `default:"5m" help:"A closed incident reopens when its symptom recurs within this time."`
+	Format      string `short:"f" placeholder:"FORMAT" help:"Output: table (default on a terminal), text (default otherwise), markdown, json, html (one self-contained page with a timeline)."`
+	Output      string `short:"o" placeholder:"FILE" help:"Write the report to FILE instead of stdout."`
+	MinSeverity string `default:"notice" placeholder:"SEVERITY" help:"Hide incidents below this severity: info, notice, warning, error, critical."`
+	engineFlags
+}
+
+// engineFlags are the flags of every command that groups incidents.
+type engineFlags struct {
+	FPMConfig []string      `name:"fpm-config" placeholder:"GLOB" help:"php-fpm config files (listen = lines) to map pools to the sockets and ports they serve, e.g. '/etc/php/*/fpm/pool.d/*.conf'. Default: inferred from time overlap."`
+	Gap       time.Duration `default:"30s" help:"Quiet time after which an incident closes (resolves)."`
+	Recur     time.Duration `default:"5m" help:"A closed incident reopens when its symptom recurs within this time."`
+}
+
+// config turns the flags into the engine's settings.
+func (c *engineFlags) config() (incident.Config, error) {
+	var cfg incident.Config
+	if c.Gap <= 0 || c.Recur < c.Gap {
+		return cfg, &usageError{"--gap must be positive and --recur at least --gap"}
+	}
+	cfg.Gap, cfg.Recur = c.Gap, c.Recur
+	if len(c.FPMConfig) > 0 {
+		var err error
+		if cfg.Pools, err = readPoolConfigs(c.FPMConfig); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
 }
 
 type analyzeCmd struct {
@@ -112,8 +133,8 @@ func (c *reportFlags) options(g *Globals) (pipelineOpts, error) {
 	if o.minSeverity, err = severityFlag("--min-severity", c.MinSeverity); err != nil {
 		return o, err
 	}
-	if c.Gap <= 0 || c.Recur < c.Gap {
-		return o, &usageError{"--gap must be positive and --recur at least --gap"}
+	if o.engine, err = c.config(); err != nil {
+		return o, err
 	}
 	if o.loc, err = g.location(); err != nil {
 		return o, err
@@ -123,12 +144,6 @@ func (c *reportFlags) options(g *Globals) (pipelineOpts, error) {
 	}
 	if o.set, err = g.loadRules(); err != nil {
 		return o, err
-	}
-	o.engine = incident.Config{Gap: c.Gap, Recur: c.Recur}
-	if len(c.FPMConfig) > 0 {
-		if o.engine.Pools, err = readPoolConfigs(c.FPMConfig); err != nil {
-			return o, err
-		}
 	}
 	return o, nil
 }

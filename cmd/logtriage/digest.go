@@ -22,14 +22,12 @@ import (
 )
 
 type digestCmd struct {
-	State       string        `default:"/var/lib/logtriage/state.json" placeholder:"FILE" help:"Where digest remembers how far each log was read."`
-	Since       string        `default:"24h" placeholder:"TIME" help:"How far back the first run (no state yet for a log) looks: a duration (24h, 7d), RFC 3339, a date, today, yesterday."`
-	Format      string        `short:"f" default:"text" enum:"text,markdown,json,html" help:"Report format on stdout: text, markdown, json, html. Mail always carries text and HTML."`
-	MinSeverity string        `default:"warning" placeholder:"SEVERITY" help:"Report only incidents at or above this severity; nothing printed or mailed when there are none."`
-	FPMConfig   []string      `name:"fpm-config" placeholder:"GLOB" help:"php-fpm config files (listen = lines) to map pools to sockets and ports."`
-	Gap         time.Duration `default:"30s" help:"Quiet time after which an incident closes."`
-	Recur       time.Duration `default:"5m" help:"A closed incident reopens when its symptom recurs within this time."`
-	LockWait    time.Duration `default:"0s" placeholder:"DURATION" help:"How long to wait for another digest run on the same --state to finish (0: fail at once)."`
+	State       string `default:"/var/lib/logtriage/state.json" placeholder:"FILE" help:"Where digest remembers how far each log was read."`
+	Since       string `default:"24h" placeholder:"TIME" help:"How far back the first run (no state yet for a log) looks: a duration (24h, 7d), RFC 3339, a date, today, yesterday."`
+	Format      string `short:"f" default:"text" enum:"text,markdown,json,html" help:"Report format on stdout: text, markdown, json, html. Mail always carries text and HTML."`
+	MinSeverity string `default:"warning" placeholder:"SEVERITY" help:"Report only incidents at or above this severity; nothing printed or mailed when there are none."`
+	engineFlags
+	LockWait time.Duration `default:"0s" placeholder:"DURATION" help:"How long to wait for another digest run on the same --state to finish (0: fail at once)."`
 
 	MailTo           []string      `name:"mail-to" placeholder:"ADDR" help:"Mail the report to ADDR (repeatable) instead of printing it."`
 	MailFrom         string        `name:"mail-from" placeholder:"ADDR" help:"Sender address. Default: logtriage@HOSTNAME."`
@@ -70,7 +68,7 @@ Examples:
 }
 
 func (c *digestCmd) Run(g *Globals, e *env) error {
-	rf := reportFlags{Format: c.Format, MinSeverity: c.MinSeverity, FPMConfig: c.FPMConfig, Gap: c.Gap, Recur: c.Recur}
+	rf := reportFlags{Format: c.Format, MinSeverity: c.MinSeverity, engineFlags: c.engineFlags}
 	o, err := rf.options(g)
 	if err != nil {
 		return err

@@ -27,10 +27,8 @@ type watchCmd struct {
 	Since      time.Duration `placeholder:"DURATION" help:"Replay records from the last DURATION (e.g. 15m), then follow."`
 	Poll       time.Duration `default:"250ms" help:"How often files are checked for new lines and rotation (use a longer interval on NFS)."`
 	RotateWait time.Duration `default:"30s" help:"How long a rotated-away file is still read, for lines a server writes before it reopens its log."`
-	Gap        time.Duration `default:"30s" help:"Quiet time after which an incident resolves."`
-	Recur      time.Duration `default:"5m" help:"A resolved incident reopens when its symptom recurs within this time."`
-	FPMConfig  []string      `name:"fpm-config" placeholder:"GLOB" help:"php-fpm config files (listen = lines) mapping pools to sockets and ports."`
-	Inputs     []string      `arg:"" name:"PATH" help:"Error logs or globs to follow; files that do not exist yet are waited for."`
+	engineFlags
+	Inputs []string `arg:"" name:"PATH" help:"Error logs or globs to follow; files that do not exist yet are waited for."`
 }
 
 func (c *watchCmd) Help() string {
@@ -75,12 +73,16 @@ type fileParser struct {
 }
 
 func (c *watchCmd) Run(g *Globals, e *env) error {
-	if c.Gap <= 0 || c.Recur < c.Gap || c.Poll <= 0 {
-		return &usageError{"--gap and --poll must be positive and --recur at least --gap"}
+	if c.Poll <= 0 {
+		return &usageError{"--poll must be positive"}
+	}
+	cfg, err := c.config()
+	if err != nil {
+		return err
 	}
 	w := &watchRun{g: g, e: e, c: c, parsers: map[string]*fileParser{}, seen: map[string]*incident.Incident{},
 		out: bufio.NewWriter(e.stdout), style: g.style(e.stdout)}
-	var err error
+	cfg.OnEvent = w.event
 	if w.loc, err = g.location(); err != nil {
 		return err
 	}
@@ -89,12 +91,6 @@ func (c *watchCmd) Run(g *Globals, e *env) error {
 	}
 	if w.set, err = g.loadRules(); err != nil {
 		return err
-	}
-	cfg := incident.Config{Gap: c.Gap, Recur: c.Recur, OnEvent: w.event}
-	if len(c.FPMConfig) > 0 {
-		if cfg.Pools, err = readPoolConfigs(c.FPMConfig); err != nil {
-			return err
-		}
 	}
 	w.eng = incident.New(cfg)
 	if c.Since > 0 {
