@@ -11,10 +11,13 @@
 //
 // (b) is the floor for "find the lines any rule could be about", (d) the
 // floor for reading a gzipped archive. It also measures logtriage's peak
-// RSS on about 10 MB of input and, with -big, about 1 GB. Figures are
-// printed, never judged: there is no pass or fail on speed.
+// RSS on about 10 MB of input and, with -big, about 1 GB. Last, it runs
+// logtriage watch on three fresh logs and measures the time from a line
+// written to its event out, the watcher's CPU time while nothing is
+// written and its peak RSS. Figures are printed, never judged: there is
+// no pass or fail on speed.
 //
-//	go run ./bench/run -lines 1000000 -reps 3 [-big] [-cpuprofile cpu.prof]
+//	go run ./bench/run -lines 1000000 -reps 3 [-big] [-cpuprofile cpu.prof] [-watch=false]
 package main
 
 import (
@@ -55,6 +58,9 @@ type config struct {
 	build      bool
 	regen      bool
 	cpuprofile string
+	watch      bool
+	watchLines int
+	watchIdle  time.Duration
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -70,10 +76,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&c.build, "build", true, "build the binary first (make build)")
 	fs.BoolVar(&c.regen, "regen", false, "generate the logs even when a matching copy exists")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "also write a CPU profile of logtriage analyze (its hidden --cpuprofile flag) to this file and print its top 10")
+	fs.BoolVar(&c.watch, "watch", true, "also measure logtriage watch: line-to-event latency, idle CPU (about 15 s plus -watch-idle)")
+	fs.IntVar(&c.watchLines, "watch-lines", 20, "lines written to the watched log, one at a time, for the latency")
+	fs.DurationVar(&c.watchIdle, "watch-idle", 10*time.Second, "how long the watcher's CPU time is measured with nothing written")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || c.lines < 1 || c.reps < 1 {
+	if fs.NArg() > 0 || c.lines < 1 || c.reps < 1 || c.watchLines < 1 || c.watchIdle <= 0 {
 		fs.Usage()
 		return errors.New("bad arguments")
 	}
@@ -175,7 +184,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	load = append(load, loadAvg())
-	report(stdout, c, version, ds, nrules, anchors, steps, sizes, load)
+
+	var watch *watchResult
+	if c.watch {
+		if watch, err = measureWatch(c.bin, filepath.Join(tmp, "watch"), c.watchLines, c.watchIdle, stderr); err != nil {
+			return err
+		}
+	}
+	report(stdout, c, version, ds, nrules, anchors, steps, sizes, load, watch)
 
 	if c.cpuprofile != "" {
 		if err := profile(stdout, stderr, c.bin, c.cpuprofile, ds.dir); err != nil {
@@ -484,7 +500,7 @@ type sizeRow struct {
 
 func mb(b int64) float64 { return float64(b) / 1e6 }
 
-func report(w io.Writer, c config, version string, d *dataSet, nrules int, anchors []string, steps []*step, sizes []*sizeRow, load []string) {
+func report(w io.Writer, c config, version string, d *dataSet, nrules int, anchors []string, steps []*step, sizes []*sizeRow, load []string, watch *watchResult) {
 	fmt.Fprintf(w, "\nlogtriage end-to-end benchmark: %s, %d CPUs, median of %d runs, warm page cache\n",
 		version, runtime.NumCPU(), c.reps)
 	fmt.Fprintf(w, "load average (1, 5, 15 min) before the timed runs: %s, after the size runs: %s; other work on the machine slows every step\n",
@@ -534,6 +550,12 @@ func report(w io.Writer, c config, version string, d *dataSet, nrules int, ancho
 		fmt.Fprintf(w, "%-8s %9d %8.1f %8.3f %8.1f %12.1f %+11.1f MB\n", r.label, s.lines, mb(s.bytes), median(s.wall),
 			mb(s.bytes)/median(s.wall), rss, rss-small)
 	}
+
+	if watch == nil {
+		fmt.Fprintln(w, "\nwatch: skipped (-watch=false)")
+		return
+	}
+	reportWatch(w, watch)
 }
 
 // profile runs bin analyze with its hidden --cpuprofile flag over the
