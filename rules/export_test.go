@@ -11,6 +11,8 @@ func (s *Set) MatchUncached(e *parser.Entry) (Match, bool) {
 		return Match{}, false
 	}
 	sr := &s.byServer[e.Server]
-	pos, idx := sr.find(e)
+	c := s.caches.Get().(*matchCache)
+	defer s.caches.Put(c)
+	pos, idx := sr.find(e, &c.scratch)
 	return sr.result(e, pos, idx)
 }

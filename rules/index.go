@@ -12,8 +12,9 @@ import (
 // a candidate's prefilter rejects most of the messages its pattern would.
 type serverRules struct {
 	rules   []*Rule
-	filters []prefilter // by rule position
-	anchors *anchorSet  // the distinct anchors of the rules
+	filters []prefilter   // by rule position
+	simple  []*simpleProg // by rule position; nil: the regexp decides
+	anchors *anchorSet    // the distinct anchors of the rules
 	// masks holds, for each distinct anchor, the bit set of the positions
 	// of the rules that have it: words uint64s each.
 	masks []uint64
@@ -26,6 +27,7 @@ func newServerRules(rules []*Rule) serverRules {
 	var lits []string
 	for i, r := range rules {
 		sr.filters = append(sr.filters, newPrefilter(r.Pattern.String(), r.Anchor))
+		sr.simple = append(sr.simple, compileSimple(r.Pattern.String()))
 		id, ok := ids[r.Anchor]
 		if !ok {
 			id = len(lits)
@@ -40,8 +42,9 @@ func newServerRules(rules []*Rule) serverRules {
 }
 
 // find returns the position of the first rule that matches e, with the
-// submatch offsets of its pattern, or -1.
-func (sr *serverRules) find(e *parser.Entry) (int, []int) {
+// submatch offsets of its pattern, or -1. The offsets may be in sc's
+// buffers, valid until its next use.
+func (sr *serverRules) find(e *parser.Entry, sc *scratch) (int, []int) {
 	var small [4]uint64
 	var cand []uint64
 	if sr.words <= len(small) {
@@ -68,7 +71,12 @@ func (sr *serverRules) find(e *parser.Entry) (int, []int) {
 			if !r.admits(e) || !sr.filters[i].allows(e.Message) {
 				continue
 			}
-			if idx := r.Pattern.FindStringSubmatchIndex(e.Message); idx != nil {
+			if p := sr.simple[i]; p != nil {
+				var idx []int
+				if idx, sc.stack = p.match(e.Message, sc.slots[:cap(sc.slots)], sc.stack); idx != nil {
+					return i, idx
+				}
+			} else if idx := r.Pattern.FindStringSubmatchIndex(e.Message); idx != nil {
 				return i, idx
 			}
 		}
@@ -92,14 +100,22 @@ func (sr *serverRules) result(e *parser.Entry, pos int, idx []int) (Match, bool)
 // than maxCached are matched afresh.
 const (
 	cacheSlots = 1024 // a power of two
-	maxCached  = 512
+	maxCached  = 2048
 )
 
 // matchCache is a direct-mapped table of outcomes; one per goroutine at
 // a time (Set keeps them in a sync.Pool).
 type matchCache struct {
-	seed  maphash.Seed
-	slots [cacheSlots]cacheSlot
+	seed    maphash.Seed
+	slots   [cacheSlots]cacheSlot
+	scratch scratch
+}
+
+// scratch is the working memory of the simple matcher, reused from one
+// message to the next.
+type scratch struct {
+	slots []int
+	stack []simpleFrame
 }
 
 type cacheSlot struct {
@@ -112,7 +128,9 @@ type cacheSlot struct {
 	idx    []int // the submatch offsets, for pos >= 0
 }
 
-func newMatchCache() *matchCache { return &matchCache{seed: maphash.MakeSeed()} }
+func newMatchCache(maxSlots int) *matchCache {
+	return &matchCache{seed: maphash.MakeSeed(), scratch: scratch{slots: make([]int, maxSlots)}}
+}
 
 // slot returns the slot where e's outcome is or would be kept.
 func (c *matchCache) slot(e *parser.Entry) *cacheSlot {

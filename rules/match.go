@@ -37,7 +37,13 @@ func NewSet(rules []*Rule) *Set {
 	for i, rs := range lists {
 		s.byServer[i] = newServerRules(rs)
 	}
-	s.caches.New = func() any { return newMatchCache() }
+	maxSlots := 0
+	for _, r := range rules {
+		if r.Pattern != nil {
+			maxSlots = max(maxSlots, 2*(r.Pattern.NumSubexp()+1))
+		}
+	}
+	s.caches.New = func() any { return newMatchCache(maxSlots) }
 	return s
 }
 
@@ -55,8 +61,9 @@ func (s *Set) Rule(id string) *Rule { return s.byID[id] }
 // with. It is found faster: the outcome for a recent message is
 // remembered (logs repeat their messages), one pass over a new message
 // finds the rules whose anchors it contains, and a pattern only runs when
-// the literals it requires are there. A message no rule matches costs no
-// allocation.
+// the literals it requires are there; most patterns run on a matcher made
+// for their simple shape (see simpleProg) rather than on the regexp. A
+// message no rule matches costs no allocation.
 func (s *Set) Match(e *parser.Entry) (Match, bool) {
 	if e.Unparsed || int(e.Server) >= len(s.byServer) {
 		return Match{}, false
@@ -65,19 +72,18 @@ func (s *Set) Match(e *parser.Entry) (Match, bool) {
 	if len(sr.rules) == 0 {
 		return Match{}, false
 	}
+	c := s.caches.Get().(*matchCache)
+	defer s.caches.Put(c)
 	if len(e.Message) > maxCached {
-		pos, idx := sr.find(e)
+		pos, idx := sr.find(e, &c.scratch)
 		return sr.result(e, pos, idx)
 	}
-	c := s.caches.Get().(*matchCache)
 	sl := c.slot(e)
 	if !sl.holds(e) {
-		pos, idx := sr.find(e)
+		pos, idx := sr.find(e, &c.scratch)
 		sl.set(e, pos, idx)
 	}
-	m, ok := sr.result(e, sl.pos, sl.idx)
-	s.caches.Put(c)
-	return m, ok
+	return sr.result(e, sl.pos, sl.idx)
 }
 
 // admits checks the rule's levels and errno.

@@ -1,0 +1,200 @@
+package rules
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// simpleIndex runs p on text the way find does.
+func simpleIndex(p *simpleProg, text string) []int {
+	idx, _ := p.match(text, make([]int, p.slots), nil)
+	return idx
+}
+
+// sameAsRegexp fails unless p, compiled from pattern, gives what the
+// regexp package gives on text.
+func sameAsRegexp(t *testing.T, pattern string, p *simpleProg, text string) {
+	t.Helper()
+	want := regexp.MustCompile(pattern).FindStringSubmatchIndex(text)
+	if diff := cmp.Diff(want, simpleIndex(p, text)); diff != "" {
+		t.Errorf("%q on %q (-regexp +simple):\n%s", pattern, text, diff)
+	}
+}
+
+// simpleCases are patterns the simple matcher takes, with texts that
+// exercise their branches.
+var simpleCases = []struct {
+	pattern string
+	texts   []string
+}{
+	{`^connect\(\) to (?P<peer>unix:\S+) failed \(111: [^)]*\) while connecting to upstream`, []string{
+		"connect() to unix:/run/php/php8.2-fpm.sock failed (111: Connection refused) while connecting to upstream",
+		"connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream",
+		"connect() to unix: failed (111: x) while connecting to upstream",
+		"connect() to 10.0.0.1:9000 failed (111: Connection refused) while connecting to upstream",
+		"connect() to unix:/s failed (111: Connection refused) while connecting",
+	}},
+	{`^(?:kevent\(\) reported that )?connect\(\) (?:to (?P<peer>\S+) )?failed \((?P<code>\d+): [^)]*\) while connecting to upstream`, []string{
+		"connect() failed (111: Connection refused) while connecting to upstream",
+		"connect() to 127.0.0.1:8080 failed (113: No route to host) while connecting to upstream",
+		"kevent() reported that connect() failed (61: Connection refused) while connecting to upstream",
+		"kevent() reported that connect() to [::1]:80 failed (61: x) while connecting to upstream, client: 1.2.3.4",
+		"connect() to  failed (1: x) while connecting to upstream",
+		"connect() to a b failed (1: x) while connecting to upstream",
+	}},
+	// Alternatives sharing a prefix: open must give way to opendir.
+	{`^(?P<syscall>open|stat|lstat|opendir|realpath)\(\) "(?P<path>[^"]*)" failed \((?:2|20|36): [^)]*\)`, []string{
+		`open() "/var/www/x.png" failed (2: No such file or directory)`,
+		`opendir() "/var/www/" failed (20: Not a directory)`,
+		`open() "" failed (36: File name too long)`,
+		`open() "/a" failed (3: x)`,
+		`stat() "/a" failed (202: x)`,
+		`realpath() "/é/\xff" failed (2: x)`,
+	}},
+	{`^limiting requests, excess: (?P<excess>\d+\.\d+) by zone "(?P<zone>[^"]+)"`, []string{
+		`limiting requests, excess: 11.383 by zone "perip"`,
+		`limiting requests, excess: 11. by zone "perip"`,
+		`limiting requests, excess: .5 by zone "perip"`,
+		`limiting requests, excess: 1.5 by zone ""`,
+	}},
+	{`^client timed out \(110: [^)]*\)(?: while (?P<phase>[a-z ]+))?`, []string{
+		"client timed out (110: Connection timed out) while sending to client",
+		"client timed out (110: Connection timed out)",
+		"client timed out (110: Connection timed out) while ",
+		"client timed out (110: Connection timed out) while SSL",
+	}},
+	{`^upstream sent invalid header(?::? "(?P<header>[^"]*?)(?:\\x(?P<byte>[0-9a-fA-F]{2})\.\.\.)?")?(?: while |$)`, nil}, // non-greedy: not simple
+	{`^(?P<process>[a-z ]+ process) (?P<proc_pid>\d+) exited on signal (?P<signal>\d+)(?P<core> \(core dumped\))?`, nil},  // [a-z ]+ then " process": not simple
+	{`^an upstream response is buffered to a temporary file (?P<path>\S+)`, []string{
+		"an upstream response is buffered to a temporary file /var/lib/nginx/fastcgi/1/00/0000000001 while reading upstream",
+		"an upstream response is buffered to a temporary file ",
+	}},
+	{`^(?P<count>\d+) worker_connections are not enough$`, []string{
+		"1024 worker_connections are not enough",
+		"1024 worker_connections are not enough, reusing connections",
+		" worker_connections are not enough",
+	}},
+	// Nested optional groups and alternation inside a capture, tried in order.
+	{`^a(?P<x>b|bc)?(?:c(?P<y>d)?)?e?$`, []string{"a", "ab", "abc", "abcd", "abcde", "acd", "ace", "abce", "abx", "abcc"}},
+	{`^x(?:(a)|(a)b)c`, []string{"xac", "xabc", "xab", "xc"}},
+	{`^(?:)(a?)b`, []string{"ab", "b", "aab"}},
+	// One character of a class with non-ASCII runes: a whole character.
+	{`^.(.)x`, []string{"abx", "ébx", "aéx", "\xffax", "a\xe2\x82x", "a\nx", "\nax"}},
+	{`^(?s).(.)x`, []string{"a\nx", "\n\nx"}},
+	{`^[^"]?"`, []string{`"`, `é"`, `ab"`, "\xff\"", ``}},
+	{`^\S*$`, []string{"", "abc", "ab c", "é\xff", "a\tb"}},
+	{`^\d`, []string{"1", "a", ""}},
+}
+
+func TestSimpleMatchesRegexp(t *testing.T) {
+	for _, c := range simpleCases {
+		p := compileSimple(c.pattern)
+		if c.texts == nil {
+			if p != nil {
+				t.Errorf("%q compiled as simple", c.pattern)
+			}
+			continue
+		}
+		if p == nil {
+			t.Errorf("%q is not simple", c.pattern)
+			continue
+		}
+		for _, text := range c.texts {
+			sameAsRegexp(t, c.pattern, p, text)
+		}
+	}
+}
+
+// TestSimpleRefuses lists patterns the simple matcher must leave to the
+// regexp: unanchored, a run that could have to give back, non-greedy,
+// case folding, classes with only some non-ASCII characters, repeats of
+// groups, assertions it does not know.
+func TestSimpleRefuses(t *testing.T) {
+	for _, pattern := range []string{
+		`connect\(\) failed`,
+		`a|^b`,
+		`(^a)`,
+		`^\S+\S`,
+		`^[^"]*[^x]`,
+		`^\d+(?:\.\d+)?\d`,
+		`^a*(?:b|a)`,
+		`^x(?:a*)?a`,
+		`^.*?x`,
+		`^a+?`,
+		`(?i)^abc`,
+		`^[à-é]+`,
+		`^\x{FFFD}`,
+		`^(?:ab)*`,
+		`^(?:ab)+`,
+		`^a\bb`,
+		`(?m)^a$`,
+		`^a^b`,
+		`^[^\x{100}]x`,
+		`^(?:a?){20}`,
+	} {
+		if compileSimple(pattern) != nil {
+			t.Errorf("%q compiled as simple", pattern)
+		}
+	}
+}
+
+// TestSimpleBuiltin: every built-in pattern the simple matcher takes
+// gives what the regexp gives on each example line's message, and the
+// patterns of the most frequent nginx records are among them.
+func TestSimpleBuiltin(t *testing.T) {
+	s := builtinSet(t)
+	simple := 0
+	for _, r := range s.Rules() {
+		if r.Pattern == nil {
+			continue
+		}
+		p := compileSimple(r.Pattern.String())
+		if p == nil {
+			continue
+		}
+		simple++
+		for _, ex := range r.Examples {
+			for _, e := range parseExample(ex, 0) {
+				sameAsRegexp(t, r.Pattern.String(), p, e.Message)
+			}
+		}
+	}
+	t.Logf("%d of %d built-in patterns are simple", simple, len(s.Rules()))
+	for _, id := range []string{
+		"nginx.upstream.connect.unix_eagain",
+		"nginx.upstream.timeout.read_header",
+		"nginx.static.open_failed.not_found",
+		"nginx.limit_req.rejected",
+	} {
+		r := s.Rule(id)
+		if r == nil {
+			t.Errorf("no rule %s", id)
+			continue
+		}
+		if compileSimple(r.Pattern.String()) == nil {
+			t.Errorf("%s: %q is not simple", id, r.Pattern)
+		}
+	}
+}
+
+// FuzzSimple compiles arbitrary patterns; whenever the simple matcher
+// takes one, it must agree with the regexp on the text.
+func FuzzSimple(f *testing.F) {
+	for _, c := range simpleCases {
+		for _, text := range c.texts {
+			f.Add(c.pattern, text)
+		}
+	}
+	f.Add(`^a(b|bc)?c?d`, "abcd")
+	f.Add(`^(?:x|xy)?y?z`, "xyz")
+	f.Fuzz(func(t *testing.T, pattern, text string) {
+		if _, err := regexp.Compile(pattern); err != nil {
+			return
+		}
+		if p := compileSimple(pattern); p != nil {
+			sameAsRegexp(t, pattern, p, text)
+		}
+	})
+}
