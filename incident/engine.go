@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
-	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -97,6 +96,11 @@ type Engine struct {
 	recentEnd time.Time
 	pools     map[string]string
 	requests  map[reqKey]reqRef
+	// openGen counts the changes to open; lastFound is the incident find
+	// last found there, at lastGen.
+	openGen   uint64
+	lastFound *state
+	lastGen   uint64
 	markers   []marker
 	unknown   *Templates
 }
@@ -309,8 +313,14 @@ func (e *Engine) find(en *parser.Entry, m *rules.Match, group, subject string) *
 			return best
 		}
 	}
+	// Records come in runs on one incident: the last one found is
+	// checked before the map, while no incident has opened or closed.
+	if st := e.lastFound; st != nil && e.lastGen == e.openGen && st.key.group == group && st.key.subject == subject {
+		return st
+	}
 	k := key(group, subject)
 	if st, ok := e.open[k]; ok {
+		e.lastFound, e.lastGen = st, e.openGen
 		return st
 	}
 	// A symptom the closed incident already had, coming back soon: the
@@ -351,6 +361,7 @@ func (e *Engine) revive(st *state) *state {
 		e.merge(st, other)
 	}
 	e.open[st.key] = st
+	e.openGen++
 	e.queue(st)
 	st.in.Open = true
 	if st.announced {
@@ -417,7 +428,6 @@ func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state 
 		vhosts:   newTopN(64),
 		requests: newTopN(64),
 		scripts:  newTopN(32),
-		clients:  newClientSet(),
 		perRule:  map[string]bool{},
 	}
 	st.in = Incident{
@@ -426,6 +436,7 @@ func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state 
 	}
 	st.in.ID = incidentID(&st.in)
 	e.open[st.key] = st
+	e.openGen++
 	e.queue(st)
 	return st
 }
@@ -538,6 +549,7 @@ func (e *Engine) adoptPendingPool(st *state) {
 func (e *Engine) merge(dst, src *state) {
 	if e.open[src.key] == src {
 		delete(e.open, src.key)
+		e.openGen++
 	}
 	if i := slices.Index(e.recent, src); i >= 0 {
 		e.recent = slices.Delete(e.recent, i, i+1)
@@ -586,7 +598,7 @@ func (e *Engine) merge(dst, src *state) {
 	dst.vhosts.merge(src.vhosts)
 	dst.requests.merge(src.requests)
 	dst.scripts.merge(src.scripts)
-	dst.clients.merge(src.clients)
+	dst.clients.merge(&src.clients)
 	for _, s := range src.sources {
 		if !slices.Contains(dst.sources, s) {
 			dst.sources = append(dst.sources, s)
@@ -698,6 +710,7 @@ func (e *Engine) closeQuiet() {
 	sort.Slice(closing, func(i, j int) bool { return closing[i].in.End.Before(closing[j].in.End) })
 	for _, st := range closing {
 		delete(e.open, st.key)
+		e.openGen++
 		st.in.Open = false
 		st.ownLast()
 		e.recent = append(e.recent, st)
@@ -985,47 +998,6 @@ func incidentID(in *Incident) string {
 	h := fnv.New32a()
 	h.Write([]byte(in.Group + "\x00" + in.Subject))
 	return fmt.Sprintf("%s-%06x", in.Start.UTC().Format("20060102T150405"), h.Sum32()&0xffffff)
-}
-
-// clientSet holds the distinct client addresses of an incident, up to
-// MaxClients. IPv4 addresses, the common case, are kept as four bytes:
-// no copy of the record's text, and a cheap key. Their dotted form is
-// unique, so counting them apart from the other strings counts the same.
-type clientSet struct {
-	v4    map[[4]byte]struct{}
-	other map[string]struct{}
-}
-
-func newClientSet() clientSet {
-	return clientSet{v4: map[[4]byte]struct{}{}, other: map[string]struct{}{}}
-}
-
-func (c clientSet) len() int { return len(c.v4) + len(c.other) }
-
-func (c clientSet) add(ip string) {
-	if c.len() >= MaxClients {
-		return
-	}
-	if a, err := netip.ParseAddr(ip); err == nil && a.Is4() {
-		c.v4[a.As4()] = struct{}{}
-		return
-	}
-	if _, ok := c.other[ip]; !ok {
-		c.other[strings.Clone(ip)] = struct{}{}
-	}
-}
-
-func (c clientSet) merge(o clientSet) {
-	for a := range o.v4 {
-		if c.len() < MaxClients {
-			c.v4[a] = struct{}{}
-		}
-	}
-	for s := range o.other {
-		if c.len() < MaxClients {
-			c.other[s] = struct{}{}
-		}
-	}
 }
 
 func clientIP(c string) string {

@@ -186,7 +186,7 @@ func TestClientSetCountsDistinctStrings(t *testing.T) {
 	for _, clients := range tests {
 		t.Run(strings.Join(clients, ","), func(t *testing.T) {
 			distinct := map[string]bool{}
-			set := newClientSet()
+			var set clientSet
 			for _, c := range clients {
 				distinct[c] = true
 				set.add(c)
@@ -195,10 +195,10 @@ func TestClientSetCountsDistinctStrings(t *testing.T) {
 				t.Errorf("counted %d clients, want %d", set.len(), len(distinct))
 			}
 			// Merging into a set that has some of them counts the union.
-			other := newClientSet()
+			var other clientSet
 			other.add(clients[0])
 			other.add("198.51.100.7")
-			other.merge(set)
+			other.merge(&set)
 			if other.len() != len(distinct)+1 {
 				t.Errorf("merged: %d clients, want %d", other.len(), len(distinct)+1)
 			}

@@ -1,0 +1,142 @@
+package incident
+
+import "strings"
+
+// clientSet holds the distinct client addresses of an incident, up to
+// MaxClients. IPv4 addresses, the common case, are kept as 32-bit
+// numbers in a table of their own: no copy of the record's text and no
+// map operation. Only the canonical dotted form (what netip accepts: four
+// decimal fields without leading zeros) is kept so, and it is unique, so
+// counting those apart from the other strings counts the same. The zero
+// value is an empty set.
+type clientSet struct {
+	v4    v4Set
+	other map[string]struct{}
+}
+
+func (c *clientSet) len() int { return c.v4.n + len(c.other) }
+
+func (c *clientSet) add(ip string) {
+	if c.len() >= MaxClients {
+		return
+	}
+	if a, ok := parseIPv4(ip); ok {
+		c.v4.add(a)
+		return
+	}
+	if _, ok := c.other[ip]; !ok {
+		if c.other == nil {
+			c.other = map[string]struct{}{}
+		}
+		c.other[strings.Clone(ip)] = struct{}{}
+	}
+}
+
+func (c *clientSet) merge(o *clientSet) {
+	o.v4.each(func(a uint32) {
+		if c.len() < MaxClients {
+			c.v4.add(a)
+		}
+	})
+	for s := range o.other {
+		if _, ok := c.other[s]; !ok && c.len() < MaxClients {
+			if c.other == nil {
+				c.other = map[string]struct{}{}
+			}
+			c.other[s] = struct{}{}
+		}
+	}
+}
+
+// v4Set is a set of IPv4 addresses: open addressing with linear probing
+// in a power-of-two table at most three quarters full. 0 marks an empty
+// slot; the address 0.0.0.0 has a flag of its own.
+type v4Set struct {
+	slots []uint32
+	zero  bool
+	n     int
+}
+
+func (s *v4Set) add(a uint32) {
+	if a == 0 {
+		if !s.zero {
+			s.zero = true
+			s.n++
+		}
+		return
+	}
+	if 4*(s.n+1) > 3*len(s.slots) {
+		s.grow()
+	}
+	if s.insert(a) {
+		s.n++
+	}
+}
+
+// insert puts a non-zero address in the table, which has room, and
+// reports whether it was new.
+func (s *v4Set) insert(a uint32) bool {
+	mask := uint32(len(s.slots) - 1)
+	h := a * 0x9e3779b1 // Fibonacci hashing spreads neighbouring addresses
+	for i := (h ^ h>>16) & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case a:
+			return false
+		case 0:
+			s.slots[i] = a
+			return true
+		}
+	}
+}
+
+func (s *v4Set) grow() {
+	old := s.slots
+	s.slots = make([]uint32, max(16, 2*len(old)))
+	for _, a := range old {
+		if a != 0 {
+			s.insert(a)
+		}
+	}
+}
+
+func (s *v4Set) each(fn func(uint32)) {
+	if s.zero {
+		fn(0)
+	}
+	for _, a := range s.slots {
+		if a != 0 {
+			fn(a)
+		}
+	}
+}
+
+// parseIPv4 reads a dotted-quad IPv4 address as netip.ParseAddr does:
+// four decimal fields of 0 to 255, no leading zeros, nothing else.
+func parseIPv4(s string) (uint32, bool) {
+	if len(s) < 7 || len(s) > 15 {
+		return 0, false
+	}
+	var a uint32
+	fields, digits, v := 0, 0, uint32(0)
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || fields == 3 && i < len(s) {
+				return 0, false
+			}
+			a = a<<8 | v
+			fields++
+			digits, v = 0, 0
+			continue
+		}
+		c := s[i]
+		if c < '0' || c > '9' || digits > 0 && v == 0 {
+			return 0, false // not a digit, or a leading zero
+		}
+		v = v*10 + uint32(c-'0')
+		digits++
+		if v > 255 {
+			return 0, false
+		}
+	}
+	return a, fields == 4
+}
