@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logtriage/logtriage/incident"
@@ -154,9 +157,9 @@ func analysisHead(a *Analysis) AnalysisJSON {
 // text is left to encoding/json, which escapes control characters and,
 // with HTML escaping on (the default, kept), "<", ">" and "&".
 //
-// The incidents are encoded one at a time, straight to w: a report of
-// thousands of incidents is never held whole in memory. The bytes are
-// those of encoding the whole document at once.
+// The incidents are encoded a few at a time, on every core, and written
+// straight to w: a report of thousands of incidents is never held whole
+// in memory. The bytes are those of encoding the whole document at once.
 func JSON(w io.Writer, a *Analysis) error {
 	if a == nil {
 		a = &Analysis{}
@@ -177,20 +180,36 @@ func JSON(w io.Writer, a *Analysis) error {
 	if _, err := w.Write(doc[:i]); err != nil {
 		return err
 	}
-	for k, in := range a.Incidents {
-		b, err := json.MarshalIndent(NewIncidentJSON(in), "    ", "  ")
-		if err != nil {
-			return err
+	// A window of incidents at a time is encoded on every core, then
+	// written in order.
+	window := make([][]byte, min(jsonWindow, len(a.Incidents)))
+	errs := make([]error, len(window))
+	for lo := 0; lo < len(a.Incidents); lo += len(window) {
+		ins := a.Incidents[lo:min(lo+len(window), len(a.Incidents))]
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), len(ins)) {
+			wg.Go(func() {
+				for i := int(next.Add(1)) - 1; i < len(ins); i = int(next.Add(1)) - 1 {
+					window[i], errs[i] = json.MarshalIndent(NewIncidentJSON(ins[i]), "    ", "  ")
+				}
+			})
 		}
-		sep := ",\n    "
-		if k == 0 {
-			sep = "\n    "
-		}
-		if _, err := io.WriteString(w, sep); err != nil {
-			return err
-		}
-		if _, err := w.Write(b); err != nil {
-			return err
+		wg.Wait()
+		for i, b := range window[:len(ins)] {
+			if errs[i] != nil {
+				return errs[i]
+			}
+			sep := ",\n    "
+			if lo+i == 0 {
+				sep = "\n    "
+			}
+			if _, err := io.WriteString(w, sep); err != nil {
+				return err
+			}
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
 		}
 	}
 	// doc[i:] is "]," and the rest: close the list on its own line.
@@ -200,6 +219,10 @@ func JSON(w io.Writer, a *Analysis) error {
 	_, err = w.Write(append(doc[i:], '\n'))
 	return err
 }
+
+// jsonWindow is how many incidents JSON encodes before it writes them:
+// enough for every core to have several, few enough to hold little.
+const jsonWindow = 64
 
 // jsonTime is RFC 3339 with the fraction the log had, or "" for zero
 // (omitted by omitempty).

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,9 +15,21 @@ import (
 func TestJSONStreamsTheSameDocument(t *testing.T) {
 	one := testAnalysis()
 	one.Incidents = one.Incidents[:1]
+	// Several windows of incidents encoded on every core, the last one
+	// partly full: each in its place.
+	many := testAnalysis()
+	base := many.Incidents
+	many.Incidents = nil
+	for i := range 2*jsonWindow + 3 {
+		in := *base[i%len(base)]
+		in.ID = fmt.Sprintf("%s-%03d", in.ID, i)
+		in.Count = int64(i + 1)
+		many.Incidents = append(many.Incidents, &in)
+	}
 	for name, a := range map[string]*Analysis{
 		"empty":     emptyAnalysis(),
 		"one":       one,
+		"many":      many,
 		"several":   testAnalysis(),
 		"hostile":   hostileAnalysis(),
 		"hostile 2": hostileHTMLAnalysis(),
