@@ -120,6 +120,9 @@ func trickySet(t testing.TB) *Set {
 		{"t.optional_all", "", `^(?:x)?`, []parser.Level{parser.LevelEmerg}, nil},
 		{"t.unicode", "é", `^caf(?P<e>é+) `, nil, nil},
 		{"t.quest_prefix", "ab", `^a?b?ab`, nil, nil},
+		// Anchors the prefixes do not vouch for: still required.
+		{"t.anchor_after_prefix", "refused", `^connect\(\) `, nil, nil},
+		{"t.anchor_in_one_prefix", "open", `^(?:open|stat)\(\) "`, nil, nil},
 		{"t.generic", " ", ` (?P<word>\S+)$`, nil, nil},
 	}
 	var rs []*Rule
@@ -144,6 +147,7 @@ var messages = []string{
 	"a client request body is buffered to a temporary file /var/lib/nginx/body/0000000001",
 	"open() \"/srv/www/favicon.ico\" failed (2: No such file or directory)",
 	"limiting requests, excess: 1.000 by zone \"one\"",
+	"connect() to x failed", "stat() \"x\"", "open() \"x\"", "stat() \"open\"",
 }
 
 func TestMatchTrickyDifferential(t *testing.T) {
