@@ -73,10 +73,16 @@ func (sr *serverRules) find(e *parser.Entry, sc *scratch) (int, []int) {
 			}
 			if p := sr.simple[i]; p != nil {
 				var idx []int
-				if idx, sc.stack = p.match(e.Message, sc.slots[:cap(sc.slots)], sc.stack); idx != nil {
-					return i, idx
+				var done bool
+				idx, sc.stack, done = p.match(e.Message, sc.slots[:cap(sc.slots)], sc.stack)
+				if done {
+					if idx != nil {
+						return i, idx
+					}
+					continue
 				}
-			} else if idx := r.Pattern.FindStringSubmatchIndex(e.Message); idx != nil {
+			}
+			if idx := r.Pattern.FindStringSubmatchIndex(e.Message); idx != nil {
 				return i, idx
 			}
 		}

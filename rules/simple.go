@@ -2,19 +2,23 @@ package rules
 
 import (
 	"regexp/syntax"
+	"strings"
 	"unicode/utf8"
 )
 
 // simpleProg matches a pattern of the shape most rules have, without the
 // regexp package's general machinery: anchored at the start of the text;
-// literals, captures, optional groups and alternations; and runs of one
-// character class that can never need to give a byte back, because
+// literals, captures, optional groups and alternations; greedy runs of
+// one character class that can never need to give a byte back, because
 // nothing that may follow the run can start with a byte of its class
-// (`"(?P<path>[^"]*)" failed`, `\S+ failed`, `\d+\.\d+`). Only the
-// branches of optional groups and alternations are backtracked, in the
-// order the regexp package tries them, so the result (whether it
+// (`"(?P<path>[^"]*)" failed`, `\S+ failed`, `\d+\.\d+`); and lazy runs
+// (`.*?PHP Fatal error`), which go from one place where what follows
+// them could start to the next. Branches and lazy runs are backtracked in
+// the order the regexp package tries them, so the result (whether it
 // matches, and every submatch) is the one FindStringSubmatchIndex gives;
-// the tests compare the two. Any other pattern is left to the regexp.
+// the tests compare the two. Any other pattern is left to the regexp,
+// and so is a text that would cost the matcher more than a budget of
+// steps proportional to its length.
 type simpleProg struct {
 	insts []sInst
 	slots int // 2 * (number of capture groups + 1)
@@ -25,6 +29,7 @@ type sOp uint8
 const (
 	sLit   sOp = iota // the literal bytes lit
 	sRun              // min to max (-1: any number) characters of class, greedily
+	sLazy             // min to max characters of class, as few as will do
 	sSave             // slot arg = position
 	sSplit            // go on at the next instruction; on failure, at arg
 	sJmp              // go on at arg
@@ -50,6 +55,9 @@ type byteClass struct {
 
 func (c *byteClass) has(b byte) bool { return c.bits[b>>6]&(1<<(b&63)) != 0 }
 func (c *byteClass) set(b byte)      { c.bits[b>>6] |= 1 << (b & 63) }
+func (c *byteClass) full() bool {
+	return c.bits == [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+}
 
 // maxSimplePaths bounds the number of ways through a simple program,
 // and so the work a match can do: each way is tried at most once.
@@ -154,11 +162,14 @@ func (c *simpleCompiler) compile(re *syntax.Regexp) bool {
 		}
 		return true
 	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
-		return c.run(re, 1, 1)
-	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
-		if re.Flags&syntax.NonGreedy != 0 {
+		cl := classOf(re)
+		if cl == nil {
 			return false
 		}
+		c.emit(sInst{op: sRun, class: cl, min: 1, max: 1})
+		return true
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
+		lazy := re.Flags&syntax.NonGreedy != 0
 		min, max := 0, -1
 		switch re.Op {
 		case syntax.OpPlus:
@@ -166,11 +177,27 @@ func (c *simpleCompiler) compile(re *syntax.Regexp) bool {
 		case syntax.OpQuest:
 			max = 1
 		}
-		if classOf(re.Sub[0]) != nil {
-			return c.run(re.Sub[0], min, max)
+		if cl := classOf(re.Sub[0]); cl != nil {
+			op := sRun
+			if lazy {
+				op = sLazy
+			}
+			c.emit(sInst{op: op, class: cl, min: min, max: max})
+			return true
 		}
 		if re.Op != syntax.OpQuest {
 			return false
+		}
+		if lazy {
+			// sub??: skip sub, else try it.
+			split := c.emit(sInst{op: sSplit})
+			skip := c.emit(sInst{op: sJmp})
+			c.insts[split].arg = c.here()
+			if !c.compile(re.Sub[0]) {
+				return false
+			}
+			c.insts[skip].arg = c.here()
+			return true
 		}
 		// sub?: try sub, else skip it.
 		split := c.emit(sInst{op: sSplit})
@@ -215,16 +242,6 @@ func (c *simpleCompiler) compile(re *syntax.Regexp) bool {
 		return true
 	}
 	return false
-}
-
-// run emits a run of the one-character expression re.
-func (c *simpleCompiler) run(re *syntax.Regexp, min, max int) bool {
-	cl := classOf(re)
-	if cl == nil {
-		return false
-	}
-	c.emit(sInst{op: sRun, class: cl, min: min, max: max})
-	return true
 }
 
 // classOf returns the byte class of a one-character expression, or nil
@@ -278,7 +295,7 @@ func (p *simpleProg) first(pc int, f *byteClass, seen []bool) {
 		case sLit:
 			f.set(in.lit[0])
 			return
-		case sRun:
+		case sRun, sLazy:
 			for w := range f.bits {
 				f.bits[w] |= in.class.bits[w]
 			}
@@ -347,23 +364,33 @@ func (p *simpleProg) paths() int {
 }
 
 // simpleFrame is an entry of the backtracking stack: a branch to try
-// (pc, pos), or a slot to restore (slot >= 0) on the way back.
+// (pc, pos; slot -1), a slot to restore on the way back (slot >= 0, its
+// old value val), or a lazy run at pc that may take one character more
+// than the val it has taken to pos (slot lazyFrame).
 type simpleFrame struct {
 	pc, pos, slot, val int
 }
 
+const lazyFrame = -2
+
 // match returns the submatch offsets of the leftmost-first match of p at
 // the start of text, as FindStringSubmatchIndex does, or nil. The offsets
 // are written into slots, which must have room for p.slots; stack is
-// scratch space match may grow and returns.
-func (p *simpleProg) match(text string, slots []int, stack []simpleFrame) ([]int, []simpleFrame) {
+// scratch space match may grow and returns. done is false when match
+// gave up, the text needing more steps than its budget: the regexp must
+// decide.
+func (p *simpleProg) match(text string, slots []int, stack []simpleFrame) (idx []int, _ []simpleFrame, done bool) {
 	slots = slots[:p.slots]
 	for i := range slots {
 		slots[i] = -1
 	}
 	stack = stack[:0]
+	budget := 32 * (len(text) + 16)
 	pc, pos := 0, 0
 	for {
+		if budget--; budget < 0 {
+			return nil, stack, false
+		}
 		in := &p.insts[pc]
 		ok := true
 		switch in.op {
@@ -376,6 +403,16 @@ func (p *simpleProg) match(text string, slots []int, stack []simpleFrame) ([]int
 			}
 		case sRun:
 			pos, ok = in.runFrom(text, pos)
+			pc++
+		case sLazy:
+			n := 0
+			if in.min > 0 {
+				if pos, ok = in.step(text, pos); !ok {
+					break
+				}
+				n = 1
+			}
+			stack = append(stack, simpleFrame{pc: pc, pos: pos, slot: lazyFrame, val: n})
 			pc++
 		case sSave:
 			stack = append(stack, simpleFrame{slot: in.arg, val: slots[in.arg]})
@@ -390,26 +427,80 @@ func (p *simpleProg) match(text string, slots []int, stack []simpleFrame) ([]int
 			ok = pos == len(text)
 			pc++
 		case sMatch:
-			return slots, stack
+			return slots, stack, true
 		}
 		if ok {
 			continue
 		}
-		// Back to the latest branch not tried, undoing the saves since.
+		// Back to the latest branch not tried, or lazy run that may take
+		// more, undoing the saves since.
+	back:
 		for {
 			if len(stack) == 0 {
-				return nil, stack
+				return nil, stack, true
 			}
 			f := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if f.slot >= 0 {
+			switch f.slot {
+			case -1:
+				pc, pos = f.pc, f.pos
+				break back
+			case lazyFrame:
+				lz := &p.insts[f.pc]
+				if lz.max >= 0 && f.val >= lz.max {
+					continue
+				}
+				next, ok := lz.more(text, f.pos, &p.insts[f.pc+1])
+				if !ok {
+					continue
+				}
+				stack = append(stack, simpleFrame{pc: f.pc, pos: next, slot: lazyFrame, val: f.val + 1})
+				pc, pos = f.pc+1, next
+				break back
+			default:
 				slots[f.slot] = f.val
-				continue
 			}
-			pc, pos = f.pc, f.pos
-			break
 		}
 	}
+}
+
+// step consumes one character of the run's class at pos.
+func (in *sInst) step(text string, pos int) (int, bool) {
+	if pos >= len(text) || !in.class.has(text[pos]) {
+		return pos, false
+	}
+	if text[pos] < utf8.RuneSelf {
+		return pos + 1, true
+	}
+	_, w := utf8.DecodeRuneInString(text[pos:])
+	return pos + w, true
+}
+
+// more returns the next place after pos where what follows a lazy run
+// could start, the run having taken at least one more character of its
+// class: when a literal follows, its next occurrence, the characters
+// before it all of the class (a literal starts at a character boundary:
+// its first byte is never a continuation byte).
+func (in *sInst) more(text string, pos int, next *sInst) (int, bool) {
+	if next.op != sLit || in.max >= 0 {
+		return in.step(text, pos)
+	}
+	if pos >= len(text) {
+		return pos, false
+	}
+	j := strings.Index(text[pos+1:], next.lit)
+	if j < 0 {
+		return pos, false
+	}
+	end := pos + 1 + j
+	if !in.class.full() {
+		for i := pos; i < end; i++ {
+			if !in.class.has(text[i]) {
+				return pos, false
+			}
+		}
+	}
+	return end, true
 }
 
 // runFrom consumes the run from pos, as many characters as it may, and
