@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -99,19 +100,23 @@ const MinExamples = 2
 // parseFile decodes and compiles one rule file. Rules with disabled: true
 // come back with a nil Pattern.
 func parseFile(name string, data []byte) ([]*Rule, error) {
+	// A second pass over the node tree gives each rule and example its
+	// line, for errors and for `rules show`. It runs alongside the
+	// decoding: YAML is slow to read, and every run reads the rules.
+	var doc yaml.Node
+	docErr := make(chan error, 1)
+	go func() { docErr <- yaml.Unmarshal(data, &doc) }()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var f file
 	if err := dec.Decode(&f); err != nil {
+		<-docErr
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
 		return nil, yamlError(name, err)
 	}
-	// A second pass over the node tree gives each rule and example its
-	// line, for errors and for `rules show`.
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := <-docErr; err != nil {
 		return nil, yamlError(name, err)
 	}
 	ruleNodes := seqUnder(&doc, "rules")
@@ -329,24 +334,38 @@ func Load(noBuiltin bool, userFiles ...string) (*Set, error) {
 	return merge(base, user), nil
 }
 
-// LoadFS reads every *.yaml file of fsys, in name order.
+// LoadFS reads every *.yaml file of fsys, in name order. The files are
+// parsed at the same time, on every core.
 func LoadFS(fsys fs.FS) ([]*Rule, error) {
 	names, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
+	type parsed struct {
+		rules []*Rule
+		err   error
+	}
+	files := make([]parsed, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				files[i].err = err
+				return
+			}
+			files[i].rules, files[i].err = parseFile(path.Base(name), data)
+		})
+	}
+	wg.Wait()
 	var out []*Rule
 	ids := map[string]string{}
-	for _, name := range names {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
+	for _, f := range files {
+		if f.err != nil {
+			return nil, f.err
 		}
-		rs, err := parseFile(path.Base(name), data)
-		if err != nil {
-			return nil, err
-		}
+		rs := f.rules
 		for _, r := range rs {
 			if prev, dup := ids[r.ID]; dup {
 				return nil, fmt.Errorf("%s: rule %q already defined at %s", r.Source, r.ID, prev)

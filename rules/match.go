@@ -34,9 +34,12 @@ func NewSet(rules []*Rule) *Set {
 			}
 		}
 	}
+	// Each server's index is built on its own core.
+	var wg sync.WaitGroup
 	for i, rs := range lists {
-		s.byServer[i] = newServerRules(rs)
+		wg.Go(func() { s.byServer[i] = newServerRules(rs) })
 	}
+	wg.Wait()
 	maxSlots := 0
 	for _, r := range rules {
 		if r.Pattern != nil {
