@@ -1,6 +1,7 @@
 package source
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,24 +22,35 @@ func TestOpenSectioned(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name      string
+		stdin     string
 		sectioned bool
+		inflated  bool
 	}{
-		{plain, true},
-		{packed, false},
-		{Stdin, false},
+		{name: plain, sectioned: true},
+		{name: packed, inflated: true},
+		{name: Stdin, stdin: text},
+		{name: Stdin, stdin: string(gz(t, text))},
 	} {
-		t.Run(filepath.Base(tc.name), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s %q", filepath.Base(tc.name), tc.stdin[:min(len(tc.stdin), 4)]), func(t *testing.T) {
 			var c Counter
-			rc, err := OpenCounting(tc.name, strings.NewReader(text), &c)
+			rc, err := OpenCounting(tc.name, strings.NewReader(tc.stdin), &c)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer rc.Close()
+			if _, ok := rc.(Inflated); ok != tc.inflated {
+				t.Errorf("Inflated %v, want %v", ok, tc.inflated)
+			}
 			s, ok := rc.(Sectioned)
 			if ok != tc.sectioned {
 				t.Fatalf("Sectioned %v, want %v", ok, tc.sectioned)
 			}
 			if !ok {
+				// Read in order, it is the text all the same.
+				all, err := io.ReadAll(rc)
+				if err != nil || string(all) != text {
+					t.Errorf("Read gave %q, %v; want %q", all, err, text)
+				}
 				return
 			}
 			if s.Size() != int64(len(text)) {

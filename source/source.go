@@ -36,7 +36,7 @@ func Open(name string, stdin io.Reader) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sectioned(rc, f, nil), nil
+	return ofFile(rc, f, nil), nil
 }
 
 // A Sectioned is a plain file, not compressed, opened by Open or
@@ -50,19 +50,38 @@ type Sectioned interface {
 	Size() int64
 }
 
-// sectioned makes a plain regular file, as decompress returned it, a
-// Sectioned, counting what ReadAt reads in c when c is not nil.
-func sectioned(rc io.ReadCloser, f *os.File, c *Counter) io.ReadCloser {
-	plain, ok := rc.(*readCloser)
-	if !ok {
-		return rc
-	}
+// An Inflated is a gzip file opened by Open or OpenCounting, a regular
+// file, read decompressed. Unlike a pipe it never makes its reader wait
+// for a writer, so a reader of a large log can read parts of it ahead of
+// the records it has parsed, and parse them on several cores, without
+// holding back records that were there to be had. Stdin and gzip read
+// from a pipe are never Inflated, nor is a plain file (see Sectioned).
+type Inflated interface {
+	io.ReadCloser
+	// InflatedFile does nothing: it marks the type.
+	InflatedFile()
+}
+
+// ofFile makes what decompress returned for a regular file a Sectioned
+// when it is plain, counting what ReadAt reads in c when c is not nil,
+// and an Inflated when it is compressed.
+func ofFile(rc io.ReadCloser, f *os.File, c *Counter) io.ReadCloser {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		return rc
 	}
-	return &sectionedFile{readCloser: plain, f: f, size: st.Size(), c: c}
+	switch r := rc.(type) {
+	case *readCloser:
+		return &sectionedFile{readCloser: r, f: f, size: st.Size(), c: c}
+	case *readAhead:
+		return inflatedFile{r}
+	}
+	return rc
 }
+
+type inflatedFile struct{ *readAhead }
+
+func (inflatedFile) InflatedFile() {}
 
 type sectionedFile struct {
 	*readCloser
@@ -324,5 +343,5 @@ func OpenCounting(name string, stdin io.Reader, c *Counter) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	return sectioned(rc, f, c), nil
+	return ofFile(rc, f, c), nil
 }

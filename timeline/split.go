@@ -13,23 +13,24 @@ import (
 	"github.com/logtriage/logtriage/parser"
 )
 
-// A large plain file is cut into parts of about partSize bytes, each
-// starting at a line that starts a record whatever came before it, and
-// the parts are parsed on every core, a few ahead of the merge, which
-// takes them in order. A part's records are not handed over before the
-// part that comes before it is parsed to the end: only then are their
-// line numbers, and the time of those that have none, known.
+// A large input, a plain file or a compressed one, is cut into parts of
+// about partSize bytes, each starting at a line that starts a record
+// whatever came before it, and the parts are parsed on every core, a few
+// ahead of the merge, which takes them in order. A part's records are not
+// handed over before the part that comes before it is parsed to the end:
+// only then are their line numbers, and the time of those that have none,
+// known.
 const (
 	// partQueue is how many batches a part may have waiting: a whole
 	// part of lines of 128 bytes or more, so that a part is parsed to
 	// the end while the merge is still on the part before it. A part of
 	// shorter lines waits for the merge, as an unsplit input does.
 	partQueue = 32
-	// cutSearch is how far past partSize a cut is looked for; a file with
-	// no record start in that much is not cut any further.
+	// cutSearch is how far past partSize a cut is looked for; an input
+	// with no record start in that much is not cut any further.
 	cutSearch = 4 << 20
-	// probeLen is the window read to find a cut; a line longer than it is
-	// never one.
+	// probeLen is the window read to find a cut in a file; a line longer
+	// than it is never one.
 	probeLen = 16 << 10
 )
 
@@ -54,21 +55,41 @@ type sectioned interface {
 	Size() int64
 }
 
-// splitter cuts one file into parts.
+// inflated is a compressed file read decompressed (a source.Inflated):
+// unlike a pipe it has all its bytes there to be read, so reading parts
+// of it ahead of their parsing holds back no record.
+type inflated interface {
+	io.Reader
+	InflatedFile()
+}
+
+// splitter cuts one input into parts and hands them to the workers.
 type splitter struct {
-	f      io.ReaderAt
 	opt    parser.Options
-	format parser.Format  // detected before the first cut
-	probe  *parser.Parser // with format: tells the lines that start records
-	// detected is the end of the line the format was detected on: no
-	// cut comes before it.
-	detected int64
-	mu       sync.Mutex // guards what follows
-	buf      []byte     // probeLen
-	next     int64      // start of the next part; -1: none
-	stopped  bool       // ctx was done before the last part was cut
-	index    int        // of the next part
-	prev     *tail      // of the last part handed over
+	format parser.Format // detected before the first cut
+	mu     sync.Mutex    // guards what follows
+	// cutter cuts parts under mu, so for one worker at a time; its
+	// release is called without.
+	cutter  cutter
+	stopped bool // ctx was done before the last part was cut
+	index   int  // of the next part
+	prev    *tail
+}
+
+// A cutter cuts an input into parts, in order.
+type cutter interface {
+	// next returns the bytes of the next part; false when none is left.
+	next() (span, bool)
+	// release takes back a span once it is parsed or dropped; it is safe
+	// for concurrent use.
+	release(span)
+}
+
+// span is the bytes of one part.
+type span struct {
+	r     io.Reader // reads them
+	start int64     // the offset of the first in the input
+	buf   []byte    // holds them when they were read ahead; nil for a file
 }
 
 // tail is what a part leaves to the parts after it, set once done is
@@ -81,44 +102,108 @@ type tail struct {
 	err   error
 }
 
-// newSplitter returns a splitter for r if it is a file worth cutting:
-// sectioned, on a machine with more than one core, at least two parts
-// long and with its format known from its first part.
+// newSplitter returns a splitter for r if it is an input worth cutting,
+// on a machine with more than one core: a plain file (sectioned) at least
+// two parts long with its format known from its first part, or a
+// compressed file (inflated).
 func newSplitter(r io.Reader, opt parser.Options) *splitter {
-	f, ok := r.(sectioned)
-	if !ok || runtime.GOMAXPROCS(0) < 2 || f.Size() < 2*partSize {
+	if runtime.GOMAXPROCS(0) < 2 {
 		return nil
 	}
-	// The parsers of later parts start with the format the whole log's
-	// parser has by then. Read lines of the first part until it is
-	// detected, as Scan would; a cut comes after those lines.
-	head := make([]byte, max(partSize, probeLen))
-	n, _ := f.ReadAt(head, 0)
-	head = head[:n]
-	p := parser.New(opt)
-	detected := 0
-	for p.Format() == parser.FormatAuto {
-		i := bytes.IndexByte(head[detected:], '\n')
-		if i < 0 {
+	var c cutter
+	format := parser.FormatAuto
+	switch f := r.(type) {
+	case sectioned:
+		if f.Size() < 2*partSize {
 			return nil
 		}
-		p.Feed(parser.Line{Text: bytes.TrimSuffix(head[detected:detected+i], []byte("\r"))}, func(*parser.Entry) {})
-		detected += i + 1
+		head := make([]byte, max(partSize, probeLen))
+		n, _ := f.ReadAt(head, 0)
+		var detected int
+		var ok bool
+		format, detected, ok = detect(head[:n], opt)
+		if !ok {
+			return nil
+		}
+		c = &fileCutter{f: f, probe: probe(opt, format), detected: int64(detected), buf: make([]byte, probeLen)}
+	case inflated:
+		sc := &streamCutter{r: f, bufs: make(chan []byte, runtime.GOMAXPROCS(0)+2)}
+		head := sc.buffer()
+		for int64(len(head)) < max(partSize, probeLen) && sc.err == nil {
+			head = sc.read(head)
+		}
+		sc.pending = head
+		detected, ok := 0, false
+		if format, detected, ok = detect(head, opt); ok {
+			sc.probe, sc.detected = probe(opt, format), int64(detected)
+		}
+		c = sc
+	default:
+		return nil
 	}
-	probe := parser.New(opt)
-	probe.SetFormat(p.Format())
 	done := make(chan struct{})
 	close(done)
-	return &splitter{f: f, opt: opt, format: p.Format(), probe: probe, buf: make([]byte, probeLen), detected: int64(detected), prev: &tail{done: done}}
+	return &splitter{opt: opt, format: format, cutter: c, prev: &tail{done: done}}
 }
+
+// detect reads the lines of head until the format is detected, as Scan
+// would, and returns it with the end of the line it was detected on: no
+// cut may come before that, since the parsers of later parts start with
+// the format the whole log's parser has by then. It reports false when
+// head ends first.
+func detect(head []byte, opt parser.Options) (parser.Format, int, bool) {
+	p := parser.New(opt)
+	end := 0
+	for p.Format() == parser.FormatAuto {
+		i := bytes.IndexByte(head[end:], '\n')
+		if i < 0 {
+			return parser.FormatAuto, 0, false
+		}
+		p.Feed(parser.Line{Text: bytes.TrimSuffix(head[end:end+i], []byte("\r"))}, func(*parser.Entry) {})
+		end += i + 1
+	}
+	return p.Format(), end, true
+}
+
+// probe returns a parser that tells the lines that start records of f.
+func probe(opt parser.Options, f parser.Format) *parser.Parser {
+	p := parser.New(opt)
+	p.SetFormat(f)
+	return p
+}
+
+// fileCutter cuts a file that can be read at any offset, finding each cut
+// in a window read there.
+type fileCutter struct {
+	f        io.ReaderAt
+	probe    *parser.Parser
+	detected int64  // the end of the line the format was detected on
+	buf      []byte // probeLen
+	at       int64  // start of the next part; -1: none
+}
+
+func (c *fileCutter) next() (span, bool) {
+	if c.at < 0 {
+		return span{}, false
+	}
+	start := c.at
+	c.at = c.cut(max(start+partSize, c.detected))
+	n := int64(math.MaxInt64 - start)
+	if c.at >= 0 {
+		n = c.at - start
+	}
+	return span{r: io.NewSectionReader(c.f, start, n), start: start}, true
+}
+
+func (c *fileCutter) release(span) {}
 
 // cut returns the first line start at or after off whose line starts a
 // record, or -1 when there is none within cutSearch or before the end.
-func (s *splitter) cut(off int64) int64 {
+func (c *fileCutter) cut(off int64) int64 {
 	// Read from the byte before off, to know whether a line starts at off.
 	for pos := off - 1; pos < off+cutSearch; {
-		n, err := s.f.ReadAt(s.buf, pos)
-		w := s.buf[:n]
+		n, err := c.f.ReadAt(c.buf, pos)
+		w := c.buf[:n]
 		i := bytes.IndexByte(w, '\n')
 		if i < 0 {
 			if err != nil {
@@ -133,7 +218,7 @@ func (s *splitter) cut(off int64) int64 {
 			if j < 0 {
 				break
 			}
-			if s.probe.StartsRecord(bytes.TrimSuffix(w[start:start+j], []byte("\r"))) {
+			if c.probe.StartsRecord(bytes.TrimSuffix(w[start:start+j], []byte("\r"))) {
 				return pos + int64(start)
 			}
 			start += j + 1
@@ -153,15 +238,15 @@ func (s *splitter) cut(off int64) int64 {
 	return -1
 }
 
-// part is a stretch of the file and its queue of batches.
+// part is a stretch of the input and its queue of batches.
 type part[T any] struct {
-	start, end int64 // end -1: to the end of the file
-	index      int
-	q          chan *batch[T]
-	prev, own  *tail
+	span
+	index     int
+	q         chan *batch[T]
+	prev, own *tail
 }
 
-// split parses the file on every core, in parts handed to parts in
+// split parses the input on every core, in parts handed to parts in
 // order, and returns the input's counts and error.
 func split[T any](ctx context.Context, s *splitter, parts chan<- chan *batch[T], free chan *batch[T], work chan<- *batch[T]) (parser.Stats, error) {
 	// claim cuts the next part and hands its queue to the merge. It
@@ -169,18 +254,22 @@ func split[T any](ctx context.Context, s *splitter, parts chan<- chan *batch[T],
 	claim := func() (*part[T], bool) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.next < 0 {
+		if s.stopped {
 			return nil, false
 		}
-		pt := &part[T]{start: s.next, index: s.index, q: make(chan *batch[T], partQueue), prev: s.prev, own: &tail{done: make(chan struct{})}}
-		pt.end = s.cut(max(s.next+partSize, s.detected))
+		sp, ok := s.cutter.next()
+		if !ok {
+			return nil, false
+		}
+		pt := &part[T]{span: sp, index: s.index, q: make(chan *batch[T], partQueue), prev: s.prev, own: &tail{done: make(chan struct{})}}
 		select {
 		case parts <- pt.q:
 		case <-ctx.Done():
-			s.next, s.stopped = -1, true
+			s.stopped = true
+			s.cutter.release(sp)
 			return nil, false
 		}
-		s.next, s.index, s.prev = pt.end, s.index+1, pt.own
+		s.index, s.prev = s.index+1, pt.own
 		return pt, true
 	}
 	var workers sync.WaitGroup
@@ -224,15 +313,13 @@ type partProducer[T any] struct {
 
 func (p *partProducer[T]) run(ctx context.Context, s *splitter) {
 	defer close(p.q)
-	n := int64(math.MaxInt64 - p.start)
-	if p.end >= 0 {
-		n = p.end - p.start
-	}
 	ps := parser.New(s.opt)
 	if p.index > 0 {
 		ps.SetFormat(s.format)
 	}
-	stats, err := ps.Scan(&ctxReader{ctx: ctx, r: io.NewSectionReader(s.f, p.start, n)}, p.add)
+	// The records' text is in the parser's own blocks: the span can go.
+	stats, err := ps.Scan(&ctxReader{ctx: ctx, r: p.r}, p.add)
+	s.cutter.release(p.span)
 	p.flush()
 	p.resolve()
 

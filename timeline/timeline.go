@@ -4,11 +4,11 @@
 // An outage shows up in several logs at once: nginx says the upstream
 // timed out, php-fpm says its pool reached pm.max_children. Reading them
 // as one timeline puts cause and effect next to each other. Each log is
-// parsed in its own goroutine (a large plain file in parts, on every
-// core), the per-record work that needs no order (rule matching) is
-// spread over the cores, and the records are merged as they come, so
-// memory stays bounded by a few batches of records per log, not by the
-// size of the logs.
+// parsed in its own goroutine (a large file, plain or compressed, in
+// parts, on every core), the per-record work that needs no order (rule
+// matching) is spread over the cores, and the records are merged as they
+// come, so memory stays bounded by a few batches of records per log, not
+// by the size of the logs.
 package timeline
 
 import (
@@ -48,7 +48,9 @@ type Input struct {
 	// (source.Open's do). The reader is closed when the input is done.
 	// A reader that can also be read at any offset and tell its size (a
 	// source.Sectioned) is, when large, cut into parts at lines that start
-	// records and parsed on several cores; its records are the same.
+	// records and parsed on several cores; so is a compressed file (a
+	// source.Inflated), read part by part ahead of the parsing. Their
+	// records are the same.
 	Open func() (io.ReadCloser, error)
 	// Options are passed to parser.Scan.
 	Options parser.Options
@@ -177,8 +179,9 @@ func newBatch[T any](free <-chan *batch[T], prepared bool) *batch[T] {
 
 // runInput parses one input into parts, handed to the merge in order on
 // parts, which it closes when done. It writes only its own Result, which
-// Merge reads after the goroutine has ended. A large plain file is split
-// and parsed on several cores; anything else is one part.
+// Merge reads after the goroutine has ended. A large file, plain or
+// compressed, is split and parsed on several cores; anything else is one
+// part.
 func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- chan *batch[T], free chan *batch[T], work chan<- *batch[T]) {
 	defer close(parts)
 	if err := ctx.Err(); err != nil {
