@@ -248,7 +248,7 @@ func benchMatch(b *testing.B, set *rules.Set, entries []parser.Entry) {
 	op := func() {
 		for i := range entries {
 			if m, ok := set.Match(&entries[i]); ok {
-				sink += len(m.Values)
+				sink += len(m.Subject)
 			}
 		}
 	}
@@ -294,7 +294,7 @@ func BenchmarkScanMatch(b *testing.B) {
 	benchScan(b, func(f *fixture) func(*parser.Entry) {
 		return func(e *parser.Entry) {
 			if m, ok := f.set.Match(e); ok {
-				sink += len(m.Values)
+				sink += len(m.Subject)
 			}
 		}
 	})

@@ -43,7 +43,7 @@ func outcomeOf(m rules.Match, ok bool) outcome {
 	if !ok {
 		return outcome{}
 	}
-	return outcome{ID: m.Rule.ID, Values: m.Values, Subject: m.Subject}
+	return outcome{ID: m.Rule.ID, Values: m.Values(), Subject: m.Subject}
 }
 
 // TestMatchGeneratedDifferential: the fast path and the plain one agree

@@ -107,13 +107,9 @@ func (r *Rule) matchPattern(e *parser.Entry) (Match, bool) {
 
 // result builds the Match of e from the submatch offsets of r's pattern.
 func (r *Rule) result(e *parser.Entry, idx []int) Match {
-	values := make([]string, len(idx)/2)
-	for i := range values {
-		if a, b := idx[2*i], idx[2*i+1]; a >= 0 {
-			values[i] = e.Message[a:b]
-		}
-	}
-	return Match{Rule: r, Values: values, Subject: r.subject(e, values)}
+	m := newMatch(r, e.Message, idx)
+	m.Subject = r.subject(e, &m)
+	return m
 }
 
 // CheckExample parses an example line and proves that the set matches it

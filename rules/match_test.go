@@ -26,7 +26,7 @@ func outcomeOf(m Match, ok bool) outcome {
 	if !ok {
 		return outcome{}
 	}
-	return outcome{ID: m.Rule.ID, Values: m.Values, Subject: m.Subject}
+	return outcome{ID: m.Rule.ID, Values: m.Values(), Subject: m.Subject}
 }
 
 // sameAsPlain checks that Match gives what matchPlain gives for e: twice,
@@ -265,4 +265,51 @@ func TestMatchConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A Match keeps its submatches without a slice of its own up to
+// maxInline of them, and in one beyond: both read the same, a group that
+// took no part included.
+func TestMatchManySubmatches(t *testing.T) {
+	for _, groups := range []int{0, maxInline - 2, maxInline - 1, maxInline, 3 * maxInline} {
+		pat, msg := "^", ""
+		for i := range groups {
+			pat += fmt.Sprintf("v(?P<g%d>[a-z])-", i)
+			msg += fmt.Sprintf("v%c-", 'a'+i%26)
+		}
+		pat += "(?P<absent>z)?end"
+		msg += "end"
+		re := regexp.MustCompile(pat)
+		r := &Rule{ID: "t.many", Servers: []parser.Server{parser.Nginx}, Anchor: "end", Pattern: re, names: re.SubexpNames()}
+		e := parser.Entry{Server: parser.Nginx, Level: parser.LevelError, Message: msg}
+		m, ok := NewSet([]*Rule{r}).Match(&e)
+		if !ok {
+			t.Fatalf("%d groups: no match", groups)
+		}
+		if diff := cmp.Diff(re.FindStringSubmatch(msg), m.Values()); diff != "" {
+			t.Errorf("%d groups (-want +got):\n%s", groups, diff)
+		}
+		for i := range groups {
+			if got, want := m.Capture(fmt.Sprintf("g%d", i)), string(rune('a'+i%26)); got != want {
+				t.Errorf("%d groups: g%d = %q, want %q", groups, i, got, want)
+			}
+		}
+		if m.Capture("absent") != "" || m.Value(-1) != "" || m.Value(groups+2) != "" {
+			t.Errorf("%d groups: a value that is not there is not empty", groups)
+		}
+	}
+}
+
+// A record matched again from the cache, by a rule with a few captures,
+// costs no allocation.
+func TestMatchHitAllocs(t *testing.T) {
+	s := builtinSet(t)
+	e := parser.Entry{Server: parser.Nginx, Level: parser.LevelError, Errno: 11,
+		Message: "connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream"}
+	if m, ok := s.Match(&e); !ok || m.Rule.ID != "nginx.upstream.connect.unix_eagain" {
+		t.Fatalf("matched %v", outcomeOf(m, ok))
+	}
+	if n := testing.AllocsPerRun(100, func() { s.Match(&e) }); n != 0 {
+		t.Errorf("Match of a known message: %v allocations, want 0", n)
+	}
 }

@@ -10,6 +10,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -147,21 +148,71 @@ func (r *Rule) HasServer(s parser.Server) bool {
 }
 
 // Match is the result of matching an entry: the rule and its captures.
+// It holds the submatches as offsets into the entry's message, so making
+// one allocates nothing for a pattern of up to maxInline submatches.
 type Match struct {
 	Rule *Rule
-	// Values holds the submatches by capture index (0 is the whole match);
-	// use Capture to read them by name.
-	Values []string
 	// Subject is the rule's subject template expanded for the entry.
 	Subject string
+
+	text string // the message the offsets are in
+	n    int    // submatches, the whole match included
+	offs [2 * maxInline]int32
+	more []int // the offsets when n > maxInline
+}
+
+// maxInline is how many submatches, the whole match included, a Match
+// keeps without a slice of its own: most patterns have fewer.
+const maxInline = 8
+
+// newMatch makes the Match of r for text from the submatch offsets of
+// its pattern (as FindStringSubmatchIndex gives them).
+func newMatch(r *Rule, text string, idx []int) Match {
+	m := Match{Rule: r, text: text, n: len(idx) / 2}
+	if m.n > maxInline {
+		m.more = slices.Clone(idx)
+	} else {
+		for i, x := range idx {
+			m.offs[i] = int32(x)
+		}
+	}
+	return m
+}
+
+// Value returns submatch i (0 is the whole match), or "" when there is
+// no such submatch or it did not take part.
+func (m *Match) Value(i int) string {
+	if i < 0 || i >= m.n {
+		return ""
+	}
+	var a, b int
+	if m.more != nil {
+		a, b = m.more[2*i], m.more[2*i+1]
+	} else {
+		a, b = int(m.offs[2*i]), int(m.offs[2*i+1])
+	}
+	if a < 0 {
+		return ""
+	}
+	return m.text[a:b]
+}
+
+// Values returns the submatches by capture index (0 is the whole match);
+// use Capture to read one by name.
+func (m *Match) Values() []string {
+	out := make([]string, m.n)
+	for i := range out {
+		out[i] = m.Value(i)
+	}
+	return out
 }
 
 // Capture returns the named capture, or "" when the pattern has no such
 // capture or it did not participate.
 func (m *Match) Capture(name string) string {
 	for i, n := range m.Rule.names {
-		if n == name && i < len(m.Values) {
-			return m.Values[i]
+		if n == name {
+			return m.Value(i)
 		}
 	}
 	return ""
@@ -171,23 +222,20 @@ func (m *Match) Capture(name string) string {
 func (m *Match) Captures() map[string]string {
 	out := make(map[string]string)
 	for i, n := range m.Rule.names {
-		if n != "" && i < len(m.Values) && m.Values[i] != "" {
-			out[n] = m.Values[i]
+		if v := m.Value(i); n != "" && v != "" {
+			out[n] = v
 		}
 	}
 	return out
 }
 
-// subject expands the rule's subject template for an entry and its
-// submatches.
-func (r *Rule) subject(e *parser.Entry, values []string) string {
+// subject expands the rule's subject template for an entry and the
+// submatches of m.
+func (r *Rule) subject(e *parser.Entry, m *Match) string {
 	return r.Subject.Expand(func(name string) string {
 		for i, n := range r.names {
 			if n == name {
-				if i < len(values) {
-					return values[i]
-				}
-				return ""
+				return m.Value(i)
 			}
 		}
 		v, _ := e.Field(name)
