@@ -129,9 +129,12 @@ type state struct {
 	last       Sample
 	lastOwned  bool        // last.Text is a copy, not the record's own text
 	lastRule   *rules.Rule // the rule of the last record, as in roles
-	queued     bool        // in Engine.quiet
-	queuedEnd  time.Time   // End when queued
-	statuses   []int
+	// countRule's records not yet in CountsByRule: countPend.
+	countRule *rules.Rule
+	countPend int64
+	queued    bool      // in Engine.quiet
+	queuedEnd time.Time // End when queued
+	statuses  []int
 	// For events: whether "opened" was sent, and what it said.
 	announced     bool
 	announcedPeak int64
@@ -454,8 +457,18 @@ func (e *Engine) attachPool(st *state, pool string) {
 func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, newSource bool) {
 	r := m.Rule
 	in := &st.in
-	n := in.CountsByRule[r.ID]
-	newRule = n == 0
+	// Records come in runs of one rule: a run is counted aside and put
+	// into CountsByRule when another rule comes or before it is read
+	// (flushCounts), not with two map operations per record.
+	if r == st.countRule {
+		st.countPend++
+	} else {
+		st.flushCounts()
+		n := in.CountsByRule[r.ID]
+		newRule = n == 0
+		in.CountsByRule[r.ID] = n + 1
+		st.countRule = r
+	}
 	if en.Time.Before(in.Start) {
 		in.Start = en.Time
 	}
@@ -467,7 +480,6 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, n
 		st.first[r.ID] = st.seq
 	}
 	st.seq++
-	in.CountsByRule[r.ID] = n + 1
 	if r != st.lastRule {
 		st.roles[r.ID] = r
 		st.lastRule = r
@@ -547,6 +559,8 @@ func (e *Engine) adoptPendingPool(st *state) {
 
 // merge folds src into dst and forgets src.
 func (e *Engine) merge(dst, src *state) {
+	dst.flushCounts()
+	src.flushCounts()
 	if e.open[src.key] == src {
 		delete(e.open, src.key)
 		e.openGen++
@@ -647,6 +661,14 @@ func (e *Engine) sample(st *state, en *parser.Entry, ruleID string) {
 		s.Text = strings.Clone(s.Text)
 		st.last, st.lastOwned = s, true
 		st.in.Samples = append(st.in.Samples, s)
+	}
+}
+
+// flushCounts puts the records counted aside into CountsByRule.
+func (st *state) flushCounts() {
+	if st.countPend > 0 {
+		st.in.CountsByRule[st.countRule.ID] += st.countPend
+		st.countPend = 0
 	}
 }
 
@@ -789,6 +811,7 @@ func (e *Engine) finalize(st *state) {
 // derive fills the fields computed from the running state (top tables,
 // root cause, the last sample) into st.in and returns it.
 func (e *Engine) derive(st *state) *Incident {
+	st.flushCounts()
 	in := &st.in
 	in.VHosts = st.vhosts.top(5)
 	in.Requests = st.requests.top(5)
@@ -891,6 +914,7 @@ func (e *Engine) Open() []*Incident {
 // incident's records; else a cause-role rule before any symptom, then the
 // most severe, then the one logged first.
 func (e *Engine) rootRule(st *state) *rules.Rule {
+	st.flushCounts()
 	in := &st.in
 	type candidate struct {
 		id        string
