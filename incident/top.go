@@ -15,20 +15,27 @@ type topN struct {
 	index  map[string]int // value -> its place in counts: one lookup counts a known value
 	counts []Count
 	other  int64
+	last   int // the place of the value counted last, tried before the map; -1: none
 }
 
-func newTopN(max int) *topN { return &topN{max: max, index: map[string]int{}} }
+func newTopN(max int) *topN { return &topN{max: max, index: map[string]int{}, last: -1} }
 
 func (t *topN) add(v string) { t.addN(v, 1) }
 
 func (t *topN) addN(v string, n int64) {
+	if t.last >= 0 && t.counts[t.last].Value == v {
+		t.counts[t.last].Count += n // the same as the last: common in a run
+		return
+	}
 	if i, ok := t.index[v]; ok {
 		t.counts[i].Count += n
+		t.last = i
 		return
 	}
 	if len(t.counts) < t.max {
 		v = strings.Clone(v)
 		t.index[v] = len(t.counts)
+		t.last = len(t.counts)
 		t.counts = append(t.counts, Count{v, n})
 		return
 	}
