@@ -191,7 +191,10 @@ func JSON(w io.Writer, a *Analysis) error {
 		for range min(runtime.GOMAXPROCS(0), len(ins)) {
 			wg.Go(func() {
 				for i := int(next.Add(1)) - 1; i < len(ins); i = int(next.Add(1)) - 1 {
-					window[i], errs[i] = json.MarshalIndent(NewIncidentJSON(ins[i]), "    ", "  ")
+					var b []byte
+					if b, errs[i] = json.Marshal(NewIncidentJSON(ins[i])); errs[i] == nil {
+						window[i] = appendIndented(window[i][:0], b, "    ", "  ")
+					}
 				}
 			})
 		}
