@@ -77,6 +77,11 @@ func (s *Set) Match(e *parser.Entry) (Match, bool) {
 	}
 	c := s.caches.Get().(*matchCache)
 	defer s.caches.Put(c)
+	return sr.match(e, c)
+}
+
+// match is Match with the cache and scratch space of c.
+func (sr *serverRules) match(e *parser.Entry, c *matchCache) (Match, bool) {
 	if len(e.Message) > maxCached {
 		pos, idx := sr.find(e, &c.scratch)
 		return sr.result(e, pos, idx)
