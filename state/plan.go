@@ -87,12 +87,35 @@ func (s Segment) Open() (io.ReadCloser, error) {
 		f.Close()
 		return nil, fmt.Errorf("open %s: %w", s.Path, ErrChanged)
 	}
+	if s.End >= 0 {
+		// A stretch of a plain file: a source.Sectioned, which a reader
+		// can also read at offsets and so parse in parts on every core.
+		return &fileSection{io.NewSectionReader(f, s.Offset, s.End-s.Offset), f}, nil
+	}
 	if _, err := f.Seek(s.Offset, io.SeekStart); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return s.limit(f, f), nil
 }
+
+// fileSection is a source.Sectioned stretch of an open file.
+type fileSection struct {
+	*io.SectionReader
+	f *os.File
+}
+
+func (s *fileSection) Close() error { return s.f.Close() }
+
+// inflatedSection is what is left of a gzip file's stream after the
+// bytes skipped: still a source.Inflated, which a reader may read ahead
+// of the records it has parsed.
+type inflatedSection struct {
+	io.Reader
+	io.Closer
+}
+
+func (inflatedSection) InflatedFile() {}
 
 func (s Segment) openGzip() (io.ReadCloser, error) {
 	r, err := source.Open(s.Path, nil)
@@ -116,7 +139,11 @@ func (s Segment) openGzip() (io.ReadCloser, error) {
 		r.Close()
 		return nil, err
 	}
-	return s.limit(r, r), nil
+	rc := s.limit(r, r)
+	if _, ok := r.(source.Inflated); ok {
+		return inflatedSection{rc, rc}, nil
+	}
+	return rc, nil
 }
 
 func (s Segment) check(fi fs.FileInfo) error {

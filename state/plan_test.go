@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/logtriage/logtriage/source"
 )
 
 // The scenarios below rotate real files the way logrotate does (rename,
@@ -1039,5 +1041,58 @@ func writeGzipFrom(t *testing.T, from, to string) {
 	writeGzip(t, to, b)
 	if err := os.Remove(from); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A segment of a plain file opens as a source.Sectioned, its bytes the
+// same by Read and by ReadAt, so that a large one is parsed on every
+// core; what is left of a gzip file opens as a source.Inflated.
+func TestSegmentOpenKinds(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.Repeat("0123456789abcdef\n", 100)
+	plain := filepath.Join(dir, "error.log")
+	if err := os.WriteFile(plain, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write([]byte(text))
+	zw.Close()
+	zipped := filepath.Join(dir, "error.log.1.gz")
+	if err := os.WriteFile(zipped, zb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := Segment{Path: plain, Offset: 17, End: 17 * 40}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	sec, ok := r.(source.Sectioned)
+	if !ok {
+		t.Fatalf("plain segment: %T is not a source.Sectioned", r)
+	}
+	if sec.Size() != 17*39 {
+		t.Errorf("Size %d, want %d", sec.Size(), 17*39)
+	}
+	at := make([]byte, 20)
+	if n, err := sec.ReadAt(at, 17*38+10); n != 7 || err != io.EOF || string(at[:n]) != "abcdef\n" {
+		t.Errorf("ReadAt at the end: %d %v %q, want 7 EOF %q", n, err, at[:n], "abcdef\n")
+	}
+	all, err := io.ReadAll(r)
+	if err != nil || string(all) != text[17:17*40] {
+		t.Errorf("Read: %d bytes, %v; want bytes 17 to %d", len(all), err, 17*40)
+	}
+
+	r, err = Segment{Path: zipped, Offset: 17 * 99, End: -1, gzip: true}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, ok := r.(source.Inflated); !ok {
+		t.Errorf("gzip segment: %T is not a source.Inflated", r)
+	}
+	if all, err := io.ReadAll(r); err != nil || string(all) != text[17*99:] {
+		t.Errorf("gzip Read: %q, %v; want the last line", all, err)
 	}
 }

@@ -188,7 +188,7 @@ func planRun(st *state.State, paths []string, since time.Time, o *pipelineOpts, 
 						bad.Store(true)
 						return nil, err
 					}
-					return &flagReader{rc, bad}, nil
+					return flagged(rc, bad), nil
 				},
 				Options: parser.Options{File: seg.Path, Format: o.format, Location: o.loc},
 			})
@@ -219,6 +219,39 @@ func (r *flagReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// flagged wraps rc in a flagReader that keeps what rc is to the timeline:
+// a source.Sectioned (its reads at offsets flagged too) or a
+// source.Inflated, both of which are parsed on every core.
+func flagged(rc io.ReadCloser, bad *atomic.Bool) io.ReadCloser {
+	fr := &flagReader{rc, bad}
+	switch r := rc.(type) {
+	case source.Sectioned:
+		return &flagSectioned{fr, r}
+	case source.Inflated:
+		return flagInflated{fr}
+	}
+	return fr
+}
+
+type flagSectioned struct {
+	*flagReader
+	s source.Sectioned
+}
+
+func (r *flagSectioned) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.s.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		r.bad.Store(true)
+	}
+	return n, err
+}
+
+func (r *flagSectioned) Size() int64 { return r.s.Size() }
+
+type flagInflated struct{ *flagReader }
+
+func (flagInflated) InflatedFile() {}
 
 // livePaths makes the arguments absolute and expands globs, leaving out
 // the rotated copies a glob matches: digest finds those itself. A
