@@ -452,10 +452,13 @@ func nginxContext(s string) int {
 		start := from + j
 		from = start + 1
 		var v string
+		// The third byte first: most commas are not followed by either.
 		switch t := s[start:]; {
-		case strings.HasPrefix(t, ", client: "):
+		case len(t) < 3:
+			continue
+		case t[2] == 'c' && strings.HasPrefix(t, ", client: "):
 			v = t[len(", client: "):]
-		case strings.HasPrefix(t, ", udp client: "):
+		case t[2] == 'u' && strings.HasPrefix(t, ", udp client: "):
 			v = t[len(", udp client: "):]
 		default:
 			continue
@@ -553,12 +556,17 @@ func nginxFields(e *Entry, s string) {
 // isNginxKey reports whether s starts with a context key after
 // server:, as `, request: "` or the stream module's `, upstream: `.
 func isNginxKey(s string) bool {
-	if strings.HasPrefix(s, ", upstream: ") {
-		return true
+	if len(s) < 3 || s[1] != ' ' {
+		return false
 	}
-	for _, pre := range nginxKeyPrefixes {
-		if strings.HasPrefix(s, pre) {
-			return true
+	switch s[2] { // the key's first letter
+	case 'u':
+		return strings.HasPrefix(s, ", upstream: ")
+	case 'r', 's', 'h':
+		for _, pre := range nginxKeyPrefixes {
+			if strings.HasPrefix(s, pre) {
+				return true
+			}
 		}
 	}
 	return false
@@ -576,12 +584,17 @@ func nginxQuoted(s string, laterPrefixes []string) (string, string) {
 		}
 		i += from
 		after := s[i+1:]
-		if after == "" || strings.HasPrefix(after, ", bytes from/to") {
+		if after == "" {
 			return s[:i], after
 		}
-		for _, pre := range laterPrefixes {
-			if strings.HasPrefix(after, pre) {
+		if after[0] == ',' { // what ends a value starts with a comma
+			if strings.HasPrefix(after, ", bytes from/to") {
 				return s[:i], after
+			}
+			for _, pre := range laterPrefixes {
+				if strings.HasPrefix(after, pre) {
+					return s[:i], after
+				}
 			}
 		}
 		from = i + 1
