@@ -116,12 +116,7 @@ func TestSplitGzipMatchesScan(t *testing.T) {
 				if res.Err != nil {
 					t.Fatal(res.Err)
 				}
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("records (-want +got):\n%s", diff)
-				}
-				if diff := cmp.Diff(wantStats, res.Stats); diff != "" {
-					t.Errorf("stats (-want +got):\n%s", diff)
-				}
+				sameScan(t, want, got, wantStats, res.Stats)
 			})
 		}
 	}
@@ -273,12 +268,7 @@ func TestSplitGzipDamaged(t *testing.T) {
 				if res.Err == nil || res.Err.Error() != wantErr.Error() {
 					t.Errorf("Err %v, want %v", res.Err, wantErr)
 				}
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("records (-want +got):\n%s", diff)
-				}
-				if diff := cmp.Diff(wantStats, res.Stats); diff != "" {
-					t.Errorf("stats (-want +got):\n%s", diff)
-				}
+				sameScan(t, want, got, wantStats, res.Stats)
 			})
 		}
 	}
@@ -315,5 +305,17 @@ func TestSplitGzipCancel(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// sameScan fails unless the records and stats of a merge are those of
+// one Scan of the stream.
+func sameScan[R any](t *testing.T, want, got R, wantStats, stats parser.Stats) {
+	t.Helper()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantStats, stats); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 }
