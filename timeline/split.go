@@ -107,16 +107,13 @@ type tail struct {
 // two parts long with its format known from its first part, or a
 // compressed file (inflated).
 func newSplitter(r io.Reader, opt parser.Options) *splitter {
-	if runtime.GOMAXPROCS(0) < 2 {
+	if !worthCutting(r) {
 		return nil
 	}
 	var c cutter
 	format := parser.FormatAuto
 	switch f := r.(type) {
 	case sectioned:
-		if f.Size() < 2*partSize {
-			return nil
-		}
 		head := make([]byte, max(partSize, probeLen))
 		n, _ := f.ReadAt(head, 0)
 		var detected int
@@ -145,6 +142,30 @@ func newSplitter(r io.Reader, opt parser.Options) *splitter {
 	close(done)
 	return &splitter{opt: opt, format: format, cutter: c, prev: &tail{done: done}}
 }
+
+// worthCutting reports whether newSplitter would consider r, without
+// reading any of it: more than one core, and a plain file at least two
+// parts long or a compressed one.
+func worthCutting(r io.Reader) bool {
+	if runtime.GOMAXPROCS(0) < 2 {
+		return false
+	}
+	switch f := r.(type) {
+	case sectioned:
+		return f.Size() >= 2*partSize
+	case inflated:
+		return true
+	}
+	return false
+}
+
+// splitInputs is how many inputs of one merge may be cut into parts at
+// the same time. Each holds a few parts in memory, a megabyte or so with
+// their records, and the merge needs the head of every input: a month
+// of rotated logs all cut at once held 100 MB and spent its time
+// collecting garbage. Two keep the cores busy; the other inputs are read
+// as a stream, as a pipe is.
+const splitInputs = 2
 
 // detect reads the lines of head until the format is detected, as Scan
 // would, and returns it with the end of the line it was detected on: no

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,4 +247,84 @@ func TestSplitCancel(t *testing.T) {
 	if !errors.Is(res[0].Err, context.Canceled) {
 		t.Errorf("Err %v, want %v", res[0].Err, context.Canceled)
 	}
+}
+
+// watchedFile is a plain log that notes when it is first and last read
+// at offsets (cut into parts), on a clock shared by the inputs of one
+// merge.
+type watchedFile struct {
+	*os.File
+	size            int64
+	clock           *atomic.Int64
+	firstAt, lastAt atomic.Int64 // ticks; 0: never read at an offset
+}
+
+func (w *watchedFile) ReadAt(p []byte, off int64) (int, error) {
+	w.firstAt.CompareAndSwap(0, w.clock.Add(1))
+	n, err := w.File.ReadAt(p, off)
+	w.lastAt.Store(w.clock.Add(1))
+	return n, err
+}
+
+func (w *watchedFile) Size() int64 { return w.size }
+
+// TestSplitInputsAtOnce merges more large logs than may be cut at the
+// same time: no more than splitInputs are read in parts at once, at
+// least one is, and every input's records come out whole.
+func TestSplitInputsAtOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer func(old int64) { partSize = old }(partSize)
+	partSize = 2048
+	log := splitLogs()["nginx"]
+	var clock atomic.Int64
+	var mu sync.Mutex
+	var files []*watchedFile
+	var ins []Input
+	const inputs = 6
+	if splitInputs >= inputs {
+		t.Fatalf("splitInputs is %d: the test needs more inputs than that", splitInputs)
+	}
+	for i := range inputs {
+		path := writeFile(t, fmt.Sprintf("error.log.%d", i), []byte(log))
+		ins = append(ins, Input{Name: path, Open: func() (io.ReadCloser, error) {
+			f, err := os.Open(path)
+			if err != nil {
+				return nil, err
+			}
+			w := &watchedFile{File: f, size: int64(len(log)), clock: &clock}
+			mu.Lock()
+			files = append(files, w)
+			mu.Unlock()
+			return w, nil
+		}})
+	}
+	counts := map[string]int{}
+	res := Merge(t.Context(), ins, func(e *parser.Entry) { counts[e.File]++ })
+	want, _, err := scanWhole(t, ins[0].Name, parser.Options{File: ins[0].Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil || counts[ins[i].Name] != len(want) {
+			t.Errorf("%s: %d records, %v; want %d", ins[i].Name, counts[ins[i].Name], r.Err, len(want))
+		}
+	}
+	cut, most := 0, 0
+	for _, f := range files {
+		if f.firstAt.Load() == 0 {
+			continue
+		}
+		cut++
+		at := 0 // inputs being cut when f began to be
+		for _, g := range files {
+			if g.firstAt.Load() != 0 && g.firstAt.Load() <= f.firstAt.Load() && f.firstAt.Load() <= g.lastAt.Load() {
+				at++
+			}
+		}
+		most = max(most, at)
+	}
+	if cut == 0 || most > splitInputs {
+		t.Errorf("%d of %d inputs cut, at most %d at once; want some, at most %d at once", cut, len(files), most, splitInputs)
+	}
+	t.Logf("%d of %d inputs cut, at most %d at once", cut, len(files), most)
 }

@@ -132,11 +132,12 @@ func MergeWith[T any](ctx context.Context, inputs []Input, prepare func(e *parse
 			})
 		}
 	}
+	cutting := make(chan struct{}, splitInputs) // a token per input being cut
 	for i, in := range inputs {
 		results[i].Name = in.Name
 		parts, free := make(chan chan *batch[T], partsAhead()), make(chan *batch[T], freeLen())
 		streams[i] = &stream[T]{index: i, parts: parts, free: free}
-		producers.Go(func() { runInput(ctx, in, &results[i], parts, free, work) })
+		producers.Go(func() { runInput(ctx, in, &results[i], parts, free, work, cutting) })
 	}
 	merge(ctx, streams, emit)
 	return results
@@ -180,9 +181,9 @@ func newBatch[T any](free <-chan *batch[T], prepared bool) *batch[T] {
 // runInput parses one input into parts, handed to the merge in order on
 // parts, which it closes when done. It writes only its own Result, which
 // Merge reads after the goroutine has ended. A large file, plain or
-// compressed, is split and parsed on several cores; anything else is one
-// part.
-func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- chan *batch[T], free chan *batch[T], work chan<- *batch[T]) {
+// compressed, is split and parsed on several cores when a token of
+// cutting is free (see splitInputs); anything else is one part.
+func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- chan *batch[T], free chan *batch[T], work chan<- *batch[T], cutting chan struct{}) {
 	defer close(parts)
 	if err := ctx.Err(); err != nil {
 		res.Err = err
@@ -199,9 +200,15 @@ func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- ch
 	if opt.File == "" {
 		opt.File = in.Name
 	}
-	if s := newSplitter(rc, opt); s != nil {
-		res.Stats, res.Err = split(ctx, s, parts, free, work)
-		return
+	if worthCutting(rc) && tryAcquire(cutting) {
+		s := newSplitter(rc, opt)
+		if s != nil {
+			res.Stats, res.Err = split(ctx, s, parts, free, work)
+		}
+		<-cutting
+		if s != nil {
+			return
+		}
 	}
 	q := make(chan *batch[T], queueLen)
 	parts <- q // parts has room for one
@@ -209,6 +216,16 @@ func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- ch
 	p := &producer[T]{q: q, free: free, work: work, done: ctx.Done()}
 	res.Stats, res.Err = parser.Scan(&ctxReader{ctx: ctx, r: rc, before: p.send}, opt, p.add)
 	p.send()
+}
+
+// tryAcquire takes a token from sem if one is free.
+func tryAcquire(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+		return false
+	}
 }
 
 // add copies a record into the batch being filled and hands the batch
