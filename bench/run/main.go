@@ -22,6 +22,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -182,6 +183,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+
+	// A month of rotated logs: the ~10 MB nginx log as 30 daily .gz
+	// files, where every input waits in the merge for its turn and the
+	// report lists a month of incidents. One run: it is long.
+	month, err := monthOfLogs(c.bin, sizes[0].ds, filepath.Join(tmp, "month"), 30)
+	if err != nil {
+		return err
+	}
+	if err := month.measure(); err != nil {
+		return err
+	}
+	sizes = append(sizes, &sizeRow{label: "month", from: month})
 
 	load = append(load, loadAvg())
 
@@ -556,6 +569,43 @@ func report(w io.Writer, c config, version string, d *dataSet, nrules int, ancho
 		return
 	}
 	reportWatch(w, watch)
+}
+
+// monthOfLogs writes the nginx log of d as days gzipped daily logs in
+// dir, each a day before the one after it (error.log.1.gz the last, as
+// logrotate numbers them), and returns the step that analyzes them all.
+func monthOfLogs(bin string, d *dataSet, dir string, days int) (*step, error) {
+	data, err := os.ReadFile(d.path("error.log"))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	const layout = "2006/01/02"
+	var names []string
+	for day := days; day >= 1; day-- {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		for line := range bytes.Lines(data) {
+			// "2026/11/21 00:00:00 [error] ...": move the date day days back.
+			if t, err := time.Parse(layout, string(line[:min(len(line), len(layout))])); err == nil {
+				zw.Write([]byte(t.AddDate(0, 0, -day).Format(layout)))
+				line = line[len(layout):]
+			}
+			zw.Write(line)
+		}
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		name := filepath.Join(dir, fmt.Sprintf("error.log.%d.gz", day))
+		if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return &step{name: "month", lines: int64(days) * d.nginxLines, bytes: int64(days) * d.nginxBytes, rss: true, okCodes: []int{0, 1},
+		cmd: append([]string{bin, "analyze", "--format", "json"}, names...)}, nil
 }
 
 // profile runs bin analyze with its hidden --cpuprofile flag over the
