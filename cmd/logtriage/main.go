@@ -7,10 +7,10 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"syscall"
-	"time"
 )
 
 func main() {
@@ -45,29 +45,44 @@ func limitMemory() {
 		if _, ok := os.LookupEnv("GOGC"); !ok {
 			debug.SetGCPercent(gcPercent)
 		}
-		go followKept(time.Tick(100 * time.Millisecond))
+		onEveryGC((&keptLimit{limit: memoryLimit}).update)
 	}
 }
 
-// followKept raises the soft limit to keptFactor times the heap the
-// last collection kept, on every tick, once that is above memoryLimit.
-// analyze keeps every incident for its report: a month of logs can keep
-// hundreds of MB, and under a limit below what is kept the collector runs
-// without pause (a run took three times as long). The limit never falls
-// below memoryLimit, nor under what it was: what was kept is needed.
-func followKept(tick <-chan time.Time) {
-	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	limit := int64(memoryLimit)
-	for range tick {
-		metrics.Read(live)
-		if live[0].Value.Kind() != metrics.KindUint64 {
-			return
-		}
-		if want := int64(live[0].Value.Uint64()) * keptFactor; want > limit {
-			limit = want
-			debug.SetMemoryLimit(limit)
-		}
+// keptLimit raises the soft limit to keptFactor times the heap the last
+// collection kept, once that is above the limit. analyze keeps every
+// incident for its report: a month of logs can keep hundreds of MB, and
+// under a limit below what is kept the collector runs without pause (a
+// run took three times as long). The limit never falls: what was kept
+// is needed.
+type keptLimit struct {
+	limit int64
+	live  [1]metrics.Sample
+}
+
+func (k *keptLimit) update() {
+	k.live[0].Name = "/gc/heap/live:bytes"
+	metrics.Read(k.live[:])
+	if k.live[0].Value.Kind() != metrics.KindUint64 {
+		return
 	}
+	if want := int64(k.live[0].Value.Uint64()) * keptFactor; want > k.limit {
+		k.limit = want
+		debug.SetMemoryLimit(want)
+	}
+}
+
+// onEveryGC calls f after every collection, on the finalizer goroutine:
+// an object no one holds is collected each time, and its finalizer sets
+// itself again. An idle process collects nothing and so costs nothing.
+func onEveryGC(f func()) {
+	type sentinel struct{ _ [32]byte } // no tiny allocation, whose finalizer may never run
+	var again func(*sentinel)
+	again = func(s *sentinel) {
+		f()
+		runtime.SetFinalizer(s, again)
+	}
+	runtime.SetFinalizer(new(sentinel), again)
 }
 
 // keptFactor is how far the heap may grow past what it keeps once that

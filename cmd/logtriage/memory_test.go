@@ -7,18 +7,14 @@ import (
 	"time"
 )
 
-// followKept raises the soft limit to twice a heap kept above
+// keptLimit raises the soft limit to twice a heap kept above
 // memoryLimit, and does not lower it when the heap is let go.
-func TestFollowKeptRaisesTheLimit(t *testing.T) {
+func TestKeptLimitRaisesTheLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit))
-	tick := make(chan time.Time)
-	done := make(chan struct{})
-	go func() { followKept(tick); close(done) }()
-
+	k := &keptLimit{limit: memoryLimit}
 	step := func() int64 {
 		runtime.GC()
-		tick <- time.Now()
-		tick <- time.Now() // the first tick has been handled once the second is taken
+		k.update()
 		return debug.SetMemoryLimit(-1)
 	}
 	if got := step(); got != memoryLimit {
@@ -37,6 +33,23 @@ func TestFollowKeptRaisesTheLimit(t *testing.T) {
 	if got := step(); got != raised {
 		t.Errorf("limit %d MiB once the heap was let go, want it kept at %d MiB", got>>20, raised>>20)
 	}
-	close(tick)
-	<-done
+}
+
+// onEveryGC calls its function after each collection, again and again.
+func TestOnEveryGC(t *testing.T) {
+	calls := make(chan struct{}, 16)
+	onEveryGC(func() {
+		select {
+		case calls <- struct{}{}:
+		default:
+		}
+	})
+	for i := range 3 {
+		runtime.GC()
+		select {
+		case <-calls:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no call after collection %d", i+1)
+		}
+	}
 }
