@@ -155,7 +155,7 @@ func (lr *LineReader) line(text []byte, n int64, cut bool) Line {
 		text = text[:n-1] // not bytes.TrimSuffix: a call per line shows
 	}
 	l := Line{Text: text[:len(text):len(text)], Offset: lr.offset, Number: lr.lineNo + 1, Cut: cut}
-	if len(text) > 0 {
+	if cap(text) > 0 { // an empty line too: its newline is in the block
 		l.ext = text[:cap(text)]
 	}
 	lr.offset += n

@@ -146,3 +146,26 @@ func TestScanSharesBlocks(t *testing.T) {
 		t.Errorf("Scan of 3 lines: %v allocations, want a handful per call, none per record", n)
 	}
 }
+
+// A php-fpm slowlog record ends with the blank line that separates it
+// from the next: folding that line in still shares the block, so many
+// records cost no more allocations than one.
+func TestScanSlowlogSharesBlocks(t *testing.T) {
+	var b strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&b, "\n[21-Nov-2026 10:00:%02d]  [pool www] pid %d\nscript_filename = /var/www/slow.php\n[0x00007f0000000001] sleep() /var/www/slow.php:3\n[0x00007f0000000002] {main}() /var/www/slow.php:0\n", i, 1000+i)
+	}
+	text := b.String()
+	records := 0
+	Scan(strings.NewReader(text), Options{Location: time.UTC}, func(e *Entry) {
+		if e.Format == FormatFPMSlow && !e.Unparsed {
+			records++
+		}
+	})
+	if records != 20 {
+		t.Fatalf("%d slowlog records, want 20", records)
+	}
+	if n := testing.AllocsPerRun(10, func() { Scan(strings.NewReader(text), Options{Location: time.UTC}, func(*Entry) {}) }); n > 5 {
+		t.Errorf("Scan of 20 slowlog records: %v allocations, want a handful per call, none per record", n)
+	}
+}
