@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/logtriage/logtriage/internal/smtptest"
 )
 
 // watchEvent is a line of watch --format jsonl.
@@ -320,8 +322,8 @@ func TestWatchRealNginx(t *testing.T) {
 		t.Fatalf("nginx is needed for this test (.ci/run installs the Debian package): %v", err)
 	}
 	dir := t.TempDir()
-	port := freePort(t)
-	closed := freePort(t) // nothing listens here
+	port := smtptest.FreePort(t)
+	closed := smtptest.FreePort(t) // nothing listens here
 	conf := filepath.Join(dir, "nginx.conf")
 	errLog := filepath.Join(dir, "error.log")
 	os.WriteFile(conf, []byte(fmt.Sprintf(`daemon off;
@@ -392,16 +394,6 @@ http {
 		t.Errorf("the incident counted %d refused connects, want 9 (3 before, 2 into the renamed file, 4 after the reopen)", c)
 	}
 	w.stop(t)
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func waitListening(t *testing.T, port int) {
