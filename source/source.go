@@ -26,18 +26,7 @@ var ErrIsDir = errors.New("is a directory")
 // Open opens name for reading; "-" is stdin. Gzip content is decompressed
 // transparently. Errors name the path.
 func Open(name string, stdin io.Reader) (io.ReadCloser, error) {
-	if name == Stdin {
-		return decompress(name, io.NopCloser(stdin))
-	}
-	f, err := openFile(name)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := decompress(name, f)
-	if err != nil {
-		return nil, err
-	}
-	return ofFile(rc, f, nil), nil
+	return OpenCounting(name, stdin, nil)
 }
 
 // A Sectioned is a plain file, not compressed, opened by Open or
@@ -51,8 +40,9 @@ type Sectioned interface {
 	Size() int64
 }
 
-// An Inflated is a gzip file opened by Open or OpenCounting, a regular
-// file, read decompressed. Unlike a pipe it never makes its reader wait
+// An Inflated is a regular gzip file read decompressed, as Open and
+// OpenCounting return one (a wrapper that keeps what it says may say so
+// too). Unlike a pipe it never makes its reader wait
 // for a writer, so a reader of a large log can read parts of it ahead of
 // the records it has parsed, and parse them on several cores, without
 // holding back records that were there to be had. Stdin and gzip read
@@ -63,21 +53,20 @@ type Inflated interface {
 	InflatedFile()
 }
 
-// ofFile makes what decompress returned for a regular file a Sectioned
-// when it is plain, counting what ReadAt reads in c when c is not nil,
-// and an Inflated when it is compressed.
-func ofFile(rc io.ReadCloser, f *os.File, c *Counter) io.ReadCloser {
+// ofFile makes what decompress returned for the open file f a Sectioned
+// when f is a regular plain file, counting what ReadAt reads in c when c
+// is not nil, and an Inflated, decompressed ahead in a goroutine of its
+// own, when f is a regular compressed file. A pipe is left as it is: its
+// writer may be slow, and reading ahead would hold back what it wrote.
+func ofFile(rc io.ReadCloser, zipped bool, f *os.File, c *Counter) io.ReadCloser {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		return rc
 	}
-	switch r := rc.(type) {
-	case *readCloser:
-		return &sectionedFile{readCloser: r, f: f, size: st.Size(), c: c}
-	case *readAhead:
-		return inflatedFile{r}
+	if zipped {
+		return inflatedFile{newReadAhead(rc, rc)}
 	}
-	return rc
+	return &sectionedFile{readCloser: rc.(*readCloser), f: f, size: st.Size(), c: c}
 }
 
 type inflatedFile struct{ *readAhead }
@@ -133,26 +122,27 @@ func (r *readCloser) Close() error {
 	return first
 }
 
-// decompress looks at the first bytes and wraps gzip streams. A plain
-// stream is returned unbuffered: the parser's line reader has its own
-// buffer, and a second would only copy every byte once more.
-func decompress(name string, f io.ReadCloser) (io.ReadCloser, error) {
+// decompress looks at the first bytes and wraps gzip streams; zipped
+// says it did. A plain stream is returned unbuffered: the parser's line
+// reader has its own buffer, and a second would only copy every byte
+// once more.
+func decompress(name string, f io.ReadCloser) (rc *readCloser, zipped bool, err error) {
 	var magic [2]byte
 	n, err := io.ReadFull(f, magic[:])
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		f.Close()
-		return nil, &os.PathError{Op: "read", Path: name, Err: err}
+		return nil, false, &os.PathError{Op: "read", Path: name, Err: err}
 	}
 	r := io.MultiReader(bytes.NewReader(magic[:n]), f)
 	if n < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		return &readCloser{Reader: r, closers: []io.Closer{f}}, nil
+		return &readCloser{Reader: r, closers: []io.Closer{f}}, false, nil
 	}
 	zr, err := gzip.NewReader(bufio.NewReaderSize(r, gzipReadSize))
 	if err != nil {
 		f.Close()
-		return nil, &os.PathError{Op: "gunzip", Path: name, Err: err}
+		return nil, false, &os.PathError{Op: "gunzip", Path: name, Err: err}
 	}
-	return newReadAhead(&namedErrReader{name: name, r: zr}, zr, f), nil
+	return &readCloser{Reader: &namedErrReader{name: name, r: zr}, closers: []io.Closer{zr, f}}, true, nil
 }
 
 // gzipReadSize is the buffer between a compressed file and its
@@ -331,18 +321,29 @@ func (cr *countingReader) Read(p []byte) (int, error) {
 
 func (cr *countingReader) Close() error { return cr.r.Close() }
 
-// OpenCounting is Open with the raw bytes read added to c.
+// OpenCounting is Open with the raw bytes read added to c, when c is not
+// nil.
 func OpenCounting(name string, stdin io.Reader, c *Counter) (io.ReadCloser, error) {
+	counted := func(r io.ReadCloser) io.ReadCloser {
+		if c == nil {
+			return r
+		}
+		return &countingReader{r, c}
+	}
 	if name == Stdin {
-		return decompress(name, &countingReader{io.NopCloser(stdin), c})
+		rc, _, err := decompress(name, counted(io.NopCloser(stdin)))
+		if err != nil {
+			return nil, err
+		}
+		return rc, nil
 	}
 	f, err := openFile(name)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := decompress(name, &countingReader{f, c})
+	rc, zipped, err := decompress(name, counted(f))
 	if err != nil {
 		return nil, err
 	}
-	return ofFile(rc, f, c), nil
+	return ofFile(rc, zipped, f, c), nil
 }
