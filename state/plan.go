@@ -37,7 +37,8 @@ const (
 var ErrChanged = errors.New("file changed since the run was planned")
 
 // A Segment is a part of one file to read: from Offset to End (-1: to the
-// end of the file), in decompressed bytes for a gzip file.
+// end of the file, as it is when the segment is opened), in decompressed
+// bytes for a gzip file.
 type Segment struct {
 	Path        string
 	Offset, End int64
@@ -51,8 +52,9 @@ type Segment struct {
 }
 
 // Open opens the segment's file and returns a reader of the segment's
-// bytes: it seeks to Offset in an uncompressed file, decompresses and
-// discards Offset bytes of a gzip file, and stops at End. A file that is
+// bytes: a section of an uncompressed file (a source.Sectioned), or what
+// is left of a gzip file's stream once Offset bytes are decompressed and
+// discarded (a source.Inflated), stopping at End. A file that is
 // not the one planned (another inode, compressed or not when it was
 // not), or is shorter than planned, is an error wrapping ErrChanged.
 func (s Segment) Open() (io.ReadCloser, error) {
@@ -87,16 +89,14 @@ func (s Segment) Open() (io.ReadCloser, error) {
 		f.Close()
 		return nil, fmt.Errorf("open %s: %w", s.Path, ErrChanged)
 	}
-	if s.End >= 0 {
-		// A stretch of a plain file: a source.Sectioned, which a reader
-		// can also read at offsets and so parse in parts on every core.
-		return &fileSection{io.NewSectionReader(f, s.Offset, s.End-s.Offset), f}, nil
+	// A stretch of a plain file, to End or to the end the file has now:
+	// a source.Sectioned, which a reader can also read at offsets and so
+	// parse in parts on every core.
+	end := s.End
+	if end < 0 {
+		end = fi.Size()
 	}
-	if _, err := f.Seek(s.Offset, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return s.limit(f, f), nil
+	return &fileSection{io.NewSectionReader(f, s.Offset, end-s.Offset), f}, nil
 }
 
 // fileSection is a source.Sectioned stretch of an open file.
@@ -139,7 +139,7 @@ func (s Segment) openGzip() (io.ReadCloser, error) {
 		r.Close()
 		return nil, err
 	}
-	rc := s.limit(r, r)
+	rc := s.limit(r)
 	if _, ok := r.(source.Inflated); ok {
 		return inflatedSection{rc, rc}, nil
 	}
@@ -156,14 +156,15 @@ func (s Segment) check(fi fs.FileInfo) error {
 	return nil
 }
 
-func (s Segment) limit(r io.Reader, c io.Closer) io.ReadCloser {
-	if s.End >= 0 {
-		r = io.LimitReader(r, s.End-s.Offset)
+// limit stops rc at End, if the segment has one.
+func (s Segment) limit(rc io.ReadCloser) io.ReadCloser {
+	if s.End < 0 {
+		return rc
 	}
 	return struct {
 		io.Reader
 		io.Closer
-	}{r, c}
+	}{io.LimitReader(rc, s.End-s.Offset), rc}
 }
 
 // A Plan says what to read of one log in this run, and what to remember

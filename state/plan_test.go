@@ -1084,6 +1084,19 @@ func TestSegmentOpenKinds(t *testing.T) {
 		t.Errorf("Read: %d bytes, %v; want bytes 17 to %d", len(all), err, 17*40)
 	}
 
+	// To the end: the end the file has now.
+	r, err = Segment{Path: plain, Offset: 17 * 99, End: -1}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if sec, ok := r.(source.Sectioned); !ok || sec.Size() != 17 {
+		t.Errorf("plain segment to the end: %T, want a source.Sectioned of 17 bytes", r)
+	}
+	if all, err := io.ReadAll(r); err != nil || string(all) != text[17*99:] {
+		t.Errorf("Read to the end: %q, %v; want the last line", all, err)
+	}
+
 	r, err = Segment{Path: zipped, Offset: 17 * 99, End: -1, gzip: true}.Open()
 	if err != nil {
 		t.Fatal(err)
