@@ -181,11 +181,11 @@ func totalSize(names []string) int64 {
 
 // finish runs the pipeline and writes the report.
 func (c *reportFlags) finish(g *Globals, e *env, ins []timeline.Input, o pipelineOpts) (*report.Analysis, error) {
-	a, read := analyzeInputs(e.ctx, ins, o, e.stderr)
+	a, _ := analyzeInputs(e.ctx, ins, o, e.stderr)
 	if err := e.ctx.Err(); err != nil {
 		return nil, &exitCodeError{code: exitError, err: errors.New("interrupted")}
 	}
-	if read == 0 {
+	if len(a.Inputs) == 0 {
 		return nil, &exitCodeError{code: exitError, err: errors.New("no input could be read")}
 	}
 	w := e.stdout

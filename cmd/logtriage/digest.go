@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/logtriage/logtriage/mailer"
@@ -112,7 +111,7 @@ func (c *digestCmd) Run(g *Globals, e *env) error {
 	if len(r.plans) == 0 {
 		return &exitCodeError{code: exitError, err: errors.New("no log could be read")}
 	}
-	a, _ := analyzeInputs(e.ctx, r.inputs, o, e.stderr)
+	a, results := analyzeInputs(e.ctx, r.inputs, o, e.stderr)
 	if err := e.ctx.Err(); err != nil {
 		return &exitCodeError{code: exitError, err: errors.New("interrupted; state left as it was")}
 	}
@@ -127,9 +126,15 @@ func (c *digestCmd) Run(g *Globals, e *env) error {
 			return &exitCodeError{code: exitError, err: fmt.Errorf("%w; state left as it was, the next run reports these records again", err)}
 		}
 	}
+	failed := make([]bool, len(r.plans)) // a segment could not be read whole
+	for i, res := range results {
+		if res.Err != nil {
+			failed[r.planOf[i]] = true
+		}
+	}
 	incomplete := 0
 	for i, pl := range r.plans {
-		if r.failed[i].Load() {
+		if failed[i] {
 			// Its records come again next run: reported twice beats lost.
 			fmt.Fprintf(e.stderr, "logtriage: %s was not read whole; the next run reads it again from where this one started\n", pl.Path)
 			incomplete++
@@ -151,8 +156,8 @@ func (c *digestCmd) Run(g *Globals, e *env) error {
 type digestPlan struct {
 	plans  []*state.Plan
 	inputs []timeline.Input
-	failed []*atomic.Bool // per plan: a segment could not be read whole
-	last   []time.Time    // per plan: the last record's time
+	planOf []int       // per input: the index of its plan
+	last   []time.Time // per plan: the last record's time
 }
 
 // planRun plans every log (which files, from which offset) and sets o's
@@ -171,7 +176,6 @@ func planRun(st *state.State, paths []string, since time.Time, o *pipelineOpts, 
 		for _, n := range pl.Notes {
 			fmt.Fprintf(stderr, "logtriage: %s\n", report.Clean(n))
 		}
-		bad := &atomic.Bool{}
 		for _, seg := range pl.Segments {
 			switch {
 			case !seg.After.IsZero():
@@ -180,21 +184,14 @@ func planRun(st *state.State, paths []string, since time.Time, o *pipelineOpts, 
 				after[seg.Path] = since.Add(-time.Nanosecond)
 			}
 			owner[seg.Path] = len(r.plans)
+			r.planOf = append(r.planOf, len(r.plans))
 			r.inputs = append(r.inputs, timeline.Input{
-				Name: seg.Path,
-				Open: func() (io.ReadCloser, error) {
-					rc, err := seg.Open()
-					if err != nil {
-						bad.Store(true)
-						return nil, err
-					}
-					return flagged(rc, bad), nil
-				},
+				Name:    seg.Path,
+				Open:    seg.Open,
 				Options: parser.Options{File: seg.Path, Format: o.format, Location: o.loc},
 			})
 		}
 		r.plans = append(r.plans, pl)
-		r.failed = append(r.failed, bad)
 	}
 	r.last = make([]time.Time, len(r.plans))
 	o.after = after
@@ -205,53 +202,6 @@ func planRun(st *state.State, paths []string, since time.Time, o *pipelineOpts, 
 	}
 	return r
 }
-
-// flagReader sets bad when reading fails other than at the end.
-type flagReader struct {
-	io.ReadCloser
-	bad *atomic.Bool
-}
-
-func (r *flagReader) Read(p []byte) (int, error) {
-	n, err := r.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		r.bad.Store(true)
-	}
-	return n, err
-}
-
-// flagged wraps rc in a flagReader that keeps what rc is to the timeline:
-// a source.Sectioned (its reads at offsets flagged too) or a
-// source.Inflated, both of which are parsed on every core.
-func flagged(rc io.ReadCloser, bad *atomic.Bool) io.ReadCloser {
-	fr := &flagReader{rc, bad}
-	switch r := rc.(type) {
-	case source.Sectioned:
-		return &flagSectioned{fr, r}
-	case source.Inflated:
-		return flagInflated{fr}
-	}
-	return fr
-}
-
-type flagSectioned struct {
-	*flagReader
-	s source.Sectioned
-}
-
-func (r *flagSectioned) ReadAt(p []byte, off int64) (int, error) {
-	n, err := r.s.ReadAt(p, off)
-	if err != nil && err != io.EOF {
-		r.bad.Store(true)
-	}
-	return n, err
-}
-
-func (r *flagSectioned) Size() int64 { return r.s.Size() }
-
-type flagInflated struct{ *flagReader }
-
-func (flagInflated) InflatedFile() {}
 
 // livePaths makes the arguments absolute and expands globs, leaving out
 // the rotated copies a glob matches: digest finds those itself. A
@@ -317,10 +267,7 @@ func (c *digestCmd) delivery() (*delivery, error) {
 		return nil, &usageError{err.Error()}
 	}
 	if c.SMTP == "" {
-		d.sendmail = c.Sendmail
-		if d.sendmail == "" {
-			d.sendmail = "/usr/sbin/sendmail"
-		}
+		d.sendmail = c.Sendmail // "": mailer.SendmailPath
 		return d, nil
 	}
 	user, pw, err := mailer.Credentials(c.SMTPUser, c.SMTPPassword, c.SMTPPasswordFile, os.Getenv)

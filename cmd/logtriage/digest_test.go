@@ -375,3 +375,47 @@ func TestDigestArguments(t *testing.T) {
 		t.Errorf("--smtp without --mail-to: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestDigestNotReadWhole: a rotation that breaks off while it is read
+// (a truncated .gz) fails the run, exit 2, with a line saying so and the
+// state left as it was; once the file is whole again, the next run
+// reports every new record once.
+func TestDigestNotReadWhole(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "error.log")
+	st := filepath.Join(dir, "state.json")
+	w := newLogWriter(t, log)
+	digest := func() digestRun { return runDigest(t, "--state", st, "--format", "json", log) }
+	w.write(5)
+	if got := digest().matched(t); got != 5 {
+		t.Fatalf("first run matched %d, want 5", got)
+	}
+	w.write(300)
+	os.Rename(log, log+".1")
+	gzipFile(t, log+".1")
+	w.write(3)
+	whole, err := os.ReadFile(log + ".1.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(log+".1.gz", whole[:len(whole)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := digest()
+	if r.code != 2 || !strings.Contains(r.stderr, log+" was not read whole") {
+		t.Fatalf("run over a broken rotation: exit %d, stderr %q; want 2 and a line saying it was not read whole", r.code, r.stderr)
+	}
+	if after, _ := os.ReadFile(st); !bytes.Equal(after, before) {
+		t.Error("the state changed after a run that did not read the log whole")
+	}
+
+	os.WriteFile(log+".1.gz", whole, 0o644)
+	if got, want := digest().matched(t), int64(w.n-5); got != want {
+		t.Fatalf("run over the mended rotation matched %d, want %d", got, want)
+	}
+}

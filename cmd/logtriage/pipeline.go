@@ -37,9 +37,9 @@ type pipelineOpts struct {
 }
 
 // analyzeInputs wires source → parser → timeline → rules → incident and
-// returns the analysis and how many inputs could be read. Errors of single
-// inputs go to stderr; the others are still read.
-func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, stderr io.Writer) (*report.Analysis, int) {
+// returns the analysis and each input's result. Errors of single inputs
+// go to stderr; the others are still read.
+func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, stderr io.Writer) (*report.Analysis, []timeline.Result) {
 	cov := rules.NewCoverage(5)
 	var incidents []*incident.Incident
 	o.engine.Final = func(in *incident.Incident) { incidents = append(incidents, in) }
@@ -94,7 +94,6 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	}
 	eng.Flush()
 
-	read := 0
 	a := &report.Analysis{Generated: time.Now(), Since: o.since, Until: o.until, Coverage: cov, Unknown: eng.Unknown(), Rate: rate}
 	a.Host, _ = os.Hostname()
 	for _, r := range results {
@@ -102,7 +101,6 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 			fmt.Fprintf(stderr, "logtriage: %v\n", r.Err)
 		}
 		if r.Stats.Lines > 0 || r.Err == nil {
-			read++
 			a.Inputs = append(a.Inputs, r.Name)
 			cov.AddFile(r.Stats)
 		}
@@ -116,7 +114,7 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 		a.Incidents = append(a.Incidents, in)
 	}
 	a.All = incidents
-	return a, read
+	return a, results
 }
 
 // sortIncidents puts the worst first, then the earliest, then by id: the
