@@ -24,12 +24,19 @@ func (c *clientSet) add(ip string) {
 		c.v4.add(a)
 		return
 	}
-	if _, ok := c.other[ip]; !ok {
-		if c.other == nil {
-			c.other = map[string]struct{}{}
-		}
-		c.other[strings.Clone(ip)] = struct{}{}
+	c.addOther(ip, strings.Clone)
+}
+
+// addOther adds an address that is not kept as a number, through keep
+// (a copy, when ip is a record's text) if it is new.
+func (c *clientSet) addOther(ip string, keep func(string) string) {
+	if _, ok := c.other[ip]; ok {
+		return
 	}
+	if c.other == nil {
+		c.other = map[string]struct{}{}
+	}
+	c.other[keep(ip)] = struct{}{}
 }
 
 func (c *clientSet) merge(o *clientSet) {
@@ -39,11 +46,8 @@ func (c *clientSet) merge(o *clientSet) {
 		}
 	})
 	for s := range o.other {
-		if _, ok := c.other[s]; !ok && c.len() < MaxClients {
-			if c.other == nil {
-				c.other = map[string]struct{}{}
-			}
-			c.other[s] = struct{}{}
+		if c.len() < MaxClients {
+			c.addOther(s, func(s string) string { return s }) // already a copy
 		}
 	}
 }

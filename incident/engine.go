@@ -127,9 +127,9 @@ type state struct {
 	sources    []string
 	perRule    map[string]bool // rules with a sample already
 	last       Sample
-	lastOwned  bool        // last.Text is a copy, not the record's own text
-	lastRule   *rules.Rule // the rule of the last record, as in roles
-	// countRule's records not yet in CountsByRule: countPend.
+	lastOwned  bool // last.Text is a copy, not the record's own text
+	// countRule is the rule of the last record, in roles; its records
+	// not yet in CountsByRule are countPend.
 	countRule *rules.Rule
 	countPend int64
 	queued    bool      // in Engine.quiet
@@ -468,6 +468,7 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, n
 		newRule = n == 0
 		in.CountsByRule[r.ID] = n + 1
 		st.countRule = r
+		st.roles[r.ID] = r
 	}
 	if en.Time.Before(in.Start) {
 		in.Start = en.Time
@@ -480,18 +481,13 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, n
 		st.first[r.ID] = st.seq
 	}
 	st.seq++
-	if r != st.lastRule {
-		st.roles[r.ID] = r
-		st.lastRule = r
-	}
 	if r.Role != "context" && r.Severity > in.Severity {
 		in.Severity = r.Severity
 	}
 	if !en.Time.Before(st.minute) && en.Time.Before(st.minuteEnd) {
 		st.perMinute++ // the minute of the record before
-	} else if minute := en.Time.Truncate(time.Minute); minute.Equal(st.minute) {
-		st.perMinute++
 	} else {
+		minute := en.Time.Truncate(time.Minute)
 		st.minute, st.minuteEnd, st.perMinute = minute, minute.Add(time.Minute), 1
 	}
 	if st.perMinute > in.PeakPerMinute {
@@ -603,7 +599,7 @@ func (e *Engine) merge(dst, src *state) {
 	for id, r := range src.roles {
 		dst.roles[id] = r
 	}
-	dst.lastRule = nil
+	dst.countRule = nil // its records are counted: the next one is stored again
 	a.Severity = max(a.Severity, b.Severity)
 	a.PeakPerMinute = max(a.PeakPerMinute, b.PeakPerMinute)
 	for _, p := range b.Pools {
