@@ -2,6 +2,9 @@ package rules
 
 import "github.com/logtriage/logtriage/parser"
 
+// OutcomeOf exposes outcomeOf to the external tests.
+var OutcomeOf = outcomeOf
+
 // MatchPlain exposes the reference matcher to the external tests.
 func (s *Set) MatchPlain(e *parser.Entry) (Match, bool) { return s.matchPlain(e) }
 

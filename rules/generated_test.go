@@ -33,19 +33,6 @@ func generated(t testing.TB) []parser.Entry {
 	return out
 }
 
-type outcome struct {
-	ID      string
-	Values  []string
-	Subject string
-}
-
-func outcomeOf(m rules.Match, ok bool) outcome {
-	if !ok {
-		return outcome{}
-	}
-	return outcome{ID: m.Rule.ID, Values: m.Values(), Subject: m.Subject}
-}
-
 // TestMatchGeneratedDifferential: the fast path and the plain one agree
 // on every record of the generated benchmark logs.
 func TestMatchGeneratedDifferential(t *testing.T) {
@@ -57,14 +44,14 @@ func TestMatchGeneratedDifferential(t *testing.T) {
 	matched := 0
 	for i := range entries {
 		e := &entries[i]
-		want := outcomeOf(set.MatchPlain(e))
+		want := rules.OutcomeOf(set.MatchPlain(e))
 		if want.ID != "" {
 			matched++
 		}
-		if diff := cmp.Diff(want, outcomeOf(set.Match(e))); diff != "" {
+		if diff := cmp.Diff(want, rules.OutcomeOf(set.Match(e))); diff != "" {
 			t.Errorf("%s:%d: Match differs from the plain path (-want +got):\n%s", e.File, e.Line, diff)
 		}
-		if diff := cmp.Diff(want, outcomeOf(set.MatchUncached(e))); diff != "" {
+		if diff := cmp.Diff(want, rules.OutcomeOf(set.MatchUncached(e))); diff != "" {
 			t.Errorf("%s:%d: uncached Match differs from the plain path (-want +got):\n%s", e.File, e.Line, diff)
 		}
 	}

@@ -3,6 +3,7 @@ package rules
 import (
 	"hash/maphash"
 	"math/bits"
+	"regexp/syntax"
 
 	"github.com/logtriage/logtriage/parser"
 )
@@ -26,8 +27,9 @@ func newServerRules(rules []*Rule) serverRules {
 	ids := map[string]int{}
 	var lits []string
 	for i, r := range rules {
-		sr.filters = append(sr.filters, newPrefilter(r.Pattern.String(), r.Anchor))
-		sr.simple = append(sr.simple, compileSimple(r.Pattern.String()))
+		re := simplified(r.Pattern.String())
+		sr.filters = append(sr.filters, newPrefilter(re, r.Anchor))
+		sr.simple = append(sr.simple, compileSimple(re))
 		id, ok := ids[r.Anchor]
 		if !ok {
 			id = len(lits)
@@ -39,6 +41,17 @@ func newServerRules(rules []*Rule) serverRules {
 	}
 	sr.anchors = newAnchorSet(lits)
 	return sr
+}
+
+// simplified is pattern parsed as regexp.Compile parses it, and
+// simplified, for the prefilter and the simple matcher to read; nil when
+// it does not parse.
+func simplified(pattern string) *syntax.Regexp {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	return re.Simplify()
 }
 
 // find returns the position of the first rule that matches e, with the

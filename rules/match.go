@@ -102,14 +102,6 @@ func (r *Rule) admits(e *parser.Entry) bool {
 	return len(r.Errno) == 0 || slices.Contains(r.Errno, e.Errno)
 }
 
-func (r *Rule) matchPattern(e *parser.Entry) (Match, bool) {
-	idx := r.Pattern.FindStringSubmatchIndex(e.Message)
-	if idx == nil {
-		return Match{}, false
-	}
-	return r.result(e, idx), true
-}
-
 // result builds the Match of e from the submatch offsets of r's pattern.
 func (r *Rule) result(e *parser.Entry, idx []int) Match {
 	m := newMatch(r, e.Message, idx)

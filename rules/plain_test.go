@@ -25,5 +25,9 @@ func (r *Rule) match(e *parser.Entry) (Match, bool) {
 	if !r.admits(e) || !strings.Contains(e.Message, r.Anchor) {
 		return Match{}, false
 	}
-	return r.matchPattern(e)
+	idx := r.Pattern.FindStringSubmatchIndex(e.Message)
+	if idx == nil {
+		return Match{}, false
+	}
+	return r.result(e, idx), true
 }

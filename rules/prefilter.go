@@ -28,14 +28,13 @@ const (
 	minNeedLength = 4
 )
 
-// newPrefilter reads the literal facts of pattern. The anchor, which the
-// caller checks anyway, is not repeated as need.
-func newPrefilter(pattern, anchor string) prefilter {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
+// newPrefilter reads the literal facts of a pattern, parsed and
+// simplified (nil: none). The anchor, which the caller checks anyway, is
+// not repeated as need.
+func newPrefilter(re *syntax.Regexp, anchor string) prefilter {
+	if re == nil {
 		return prefilter{}
 	}
-	re = re.Simplify()
 	prog, err := syntax.Compile(re)
 	if err != nil {
 		return prefilter{}

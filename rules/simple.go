@@ -63,14 +63,12 @@ func (c *byteClass) full() bool {
 // and so the work a match can do: each way is tried at most once.
 const maxSimplePaths = 256
 
-// compileSimple returns the simple program of pattern, or nil when the
-// pattern is not simple.
-func compileSimple(pattern string) *simpleProg {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
+// compileSimple returns the simple program of a pattern, parsed and
+// simplified, or nil when the pattern is not simple (or re is nil).
+func compileSimple(re *syntax.Regexp) *simpleProg {
+	if re == nil {
 		return nil
 	}
-	re = re.Simplify()
 	c := &simpleCompiler{extend: -1}
 	if !c.begin(re) {
 		return nil
