@@ -69,19 +69,15 @@ func corpusAnalysis(t *testing.T, scenario string, extra map[string]string) *Ana
 	var all []*incident.Incident
 	eng := incident.New(incident.Config{Gap: 30 * time.Second, Recur: 5 * time.Minute, Final: func(in *incident.Incident) { all = append(all, in) }})
 	results := timeline.Merge(context.Background(), ins, func(e *parser.Entry) {
-		if m, ok := set.Match(e); ok {
-			cov.Count(e, &m)
-			if m.Rule.Severity >= rules.SeverityWarning {
-				rate.Add(e.Time)
-			}
-			eng.Add(e, &m)
-		} else {
-			cov.Count(e, nil)
-			if e.Level >= parser.LevelError {
-				rate.Add(e.Time)
-			}
-			eng.Add(e, nil)
+		var m *rules.Match
+		if found, ok := set.Match(e); ok {
+			m = &found
 		}
+		cov.Count(e, m)
+		if Problem(e, m) {
+			rate.Add(e.Time)
+		}
+		eng.Add(e, m)
 	})
 	eng.Flush()
 	a := &Analysis{Host: scenario, Generated: time.Date(2026, 11, 21, 21, 0, 0, 0, time.UTC), Coverage: cov, Rate: rate, Unknown: eng.Unknown()}

@@ -559,21 +559,11 @@ func chartWindow(a *Analysis) (from, to time.Time, ok bool) {
 	case !to.After(from):
 		to = from.Add(time.Second)
 	}
-	loc := displayZone(a, from)
-	return from.In(loc), to.In(loc), true
-}
-
-// displayZone is the zone the other formats print times in (see zone).
-func displayZone(a *Analysis, from time.Time) *time.Location {
-	switch {
-	case len(a.Incidents) > 0 && !a.Incidents[0].Start.IsZero():
-		return a.Incidents[0].Start.Location()
-	case !a.Since.IsZero():
-		return a.Since.Location()
-	case !a.Generated.IsZero():
-		return a.Generated.Location()
+	loc := from.Location()
+	if t := zoneTime(a); !t.IsZero() {
+		loc = t.Location() // the zone the header names
 	}
-	return from.Location()
+	return from.In(loc), to.In(loc), true
 }
 
 // bucketName is a bucket width for the chart label: "second", "5 s",

@@ -430,3 +430,23 @@ func TestHTMLNil(t *testing.T) {
 		t.Errorf("nil analysis:\n%s", b.String())
 	}
 }
+
+// The timeline is drawn in the zone the report's header names, also
+// with no incident and a window given in another zone.
+func TestChartWindowInTheHeadersZone(t *testing.T) {
+	cet := time.FixedZone("CET", 3600)
+	a := &Analysis{
+		Generated: time.Date(2026, 11, 21, 21, 0, 0, 0, time.UTC),
+		Since:     time.Date(2026, 11, 21, 20, 0, 0, 0, cet),
+		Until:     time.Date(2026, 11, 21, 22, 0, 0, 0, cet),
+		Rate:      &Rate{},
+	}
+	a.Rate.Add(time.Date(2026, 11, 21, 19, 30, 0, 0, time.UTC))
+	from, to, ok := chartWindow(a)
+	if !ok {
+		t.Fatal("no window")
+	}
+	if zone(a) != "UTC" || from.Location() != time.UTC || to.Location() != time.UTC {
+		t.Errorf("header zone %q, window %v – %v; want both in UTC", zone(a), from, to)
+	}
+}

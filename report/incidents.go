@@ -739,17 +739,20 @@ func window(a *Analysis) string {
 // zone names the zone the times are printed in, taken from the first
 // incident (the caller puts all times in one zone), else the report time.
 func zone(a *Analysis) string {
-	var t time.Time
-	if len(a.Incidents) > 0 {
-		t = a.Incidents[0].Start
-	}
-	if t.IsZero() {
-		t = a.Generated
-	}
+	t := zoneTime(a)
 	if t.IsZero() {
 		return ""
 	}
 	return t.Format("MST")
+}
+
+// zoneTime is the time whose zone a report prints times in: the first
+// incident's start, else when the report was made; zero when neither.
+func zoneTime(a *Analysis) time.Time {
+	if len(a.Incidents) > 0 && !a.Incidents[0].Start.IsZero() {
+		return a.Incidents[0].Start
+	}
+	return a.Generated
 }
 
 func incidentTitle(in *incident.Incident) string {

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"runtime"
@@ -170,11 +171,14 @@ func JSON(w io.Writer, a *Analysis) error {
 	}
 	// Encoded strings cannot hold a raw newline or quote, so this is the
 	// incidents key and nothing else.
-	key := []byte("\n  \"incidents\": [")
-	i := bytes.Index(doc, key)
-	if i < 0 || len(a.Incidents) == 0 {
+	if len(a.Incidents) == 0 {
 		_, err := w.Write(append(doc, '\n'))
 		return err
+	}
+	key := []byte("\n  \"incidents\": [")
+	i := bytes.Index(doc, key)
+	if i < 0 {
+		return errors.New("report: the document has no incidents list") // analysisHead always makes one
 	}
 	i += len(key)
 	if _, err := w.Write(doc[:i]); err != nil {

@@ -1,17 +1,18 @@
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/logtriage/logtriage/parser"
+	"github.com/logtriage/logtriage/rules"
+)
 
 // MaxBuckets bounds a Rate: a day of minutes.
 const MaxBuckets = 1440
 
-// Rate counts problem records over time for the timeline of the HTML
-// report. What counts as a problem record is the caller's to apply (it is
-// cheaper on the hot path than a call per record): a record matched by a
-// rule of severity warning or above (rules.SeverityWarning), or a record
-// no rule matched whose parser level is error or worse
-// (parser.LevelError, so also crit, alert and emerg). Records with a zero
-// time (unparsed lines) are ignored.
+// Rate counts problem records (see Problem) over time for the timeline
+// of the HTML report. Records with a zero time (unparsed lines) are
+// ignored.
 //
 // Memory is bounded whatever the input: there are at most MaxBuckets
 // buckets. Buckets start one second wide, so that a short outage still
@@ -27,6 +28,16 @@ type Rate struct {
 	width  int64 // seconds per bucket; 0 until the first record
 	counts []int64
 	loc    *time.Location // the zone of the first record, for Start
+}
+
+// Problem reports whether a record counts in a Rate: matched (m not nil)
+// by a rule of severity warning or above, or matched by none with a
+// parser level of error or worse (crit, alert and emerg too).
+func Problem(e *parser.Entry, m *rules.Match) bool {
+	if m != nil {
+		return m.Rule.Severity >= rules.SeverityWarning
+	}
+	return e.Level >= parser.LevelError
 }
 
 // Add counts one record at t. A zero t is ignored.

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/logtriage/logtriage/parser"
+	"github.com/logtriage/logtriage/rules"
 )
 
 // base is a minute boundary on the day of the test outage.
@@ -225,5 +228,25 @@ func BenchmarkRateAdd(b *testing.B) {
 	t := base
 	for i := 0; b.Loop(); i++ {
 		r.Add(t.Add(time.Duration(i%86400) * time.Second))
+	}
+}
+
+// Problem: matched at warning or above, or unmatched at error or worse.
+func TestProblem(t *testing.T) {
+	rule := func(s rules.Severity) *rules.Match { return &rules.Match{Rule: &rules.Rule{Severity: s}} }
+	for _, tt := range []struct {
+		level parser.Level
+		m     *rules.Match
+		want  bool
+	}{
+		{parser.LevelInfo, rule(rules.SeverityWarning), true},
+		{parser.LevelCrit, rule(rules.SeverityNotice), false},
+		{parser.LevelError, nil, true},
+		{parser.LevelCrit, nil, true},
+		{parser.LevelWarn, nil, false},
+	} {
+		if got := Problem(&parser.Entry{Level: tt.level}, tt.m); got != tt.want {
+			t.Errorf("Problem(level %v, %v) = %v, want %v", tt.level, tt.m != nil, got, tt.want)
+		}
 	}
 }

@@ -71,19 +71,15 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 		if o.seen != nil {
 			o.seen(e)
 		}
+		var m *rules.Match // nil: no rule matched
 		if v.ok {
-			cov.Count(e, &v.m)
-			if v.m.Rule.Severity >= rules.SeverityWarning {
-				rate.Add(e.Time)
-			}
-			eng.Add(e, &v.m)
-		} else {
-			cov.Count(e, nil)
-			if e.Level >= parser.LevelError {
-				rate.Add(e.Time)
-			}
-			eng.Add(e, nil)
+			m = &v.m
 		}
+		cov.Count(e, m)
+		if report.Problem(e, m) {
+			rate.Add(e.Time)
+		}
+		eng.Add(e, m)
 	}
 	if o.progress != nil {
 		o.progress.start()
