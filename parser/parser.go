@@ -24,7 +24,8 @@ type Options struct {
 	// that would make it longer starts an unparsed record instead. It
 	// bounds memory on hostile input. Zero means 64 KiB.
 	MaxRecord int
-	// Samples is how many unparsed lines Stats keeps. Zero means 5.
+	// Samples is how many unparsed lines Stats keeps. Zero means
+	// DefaultSamples.
 	Samples int
 }
 
@@ -42,6 +43,9 @@ type Stats struct {
 	// the parser does not know is visible, never silently dropped.
 	UnparsedSamples []string
 }
+
+// DefaultSamples is how many unparsed lines Stats keeps by default.
+const DefaultSamples = 5
 
 // Add adds o's counts to s, keeping at most max samples.
 func (s *Stats) Add(o Stats, max int) {
@@ -96,7 +100,7 @@ func New(opt Options) *Parser {
 		opt.MaxRecord = 64 << 10
 	}
 	if opt.Samples <= 0 {
-		opt.Samples = 5
+		opt.Samples = DefaultSamples
 	}
 	loc := opt.Location
 	if loc == nil {

@@ -362,7 +362,7 @@ func (p *partProducer[T]) run(ctx context.Context, s *splitter) {
 	own.stats.UnparsedSamples = slices.Clip(own.stats.UnparsedSamples)
 	samples := s.opt.Samples
 	if samples <= 0 {
-		samples = 5 // the parser's default
+		samples = parser.DefaultSamples
 	}
 	own.stats.Add(stats, samples)
 	own.last, own.err = prev.last, err

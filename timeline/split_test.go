@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/logtriage/logtriage/parser"
 	"github.com/logtriage/logtriage/source"
 )
@@ -97,24 +96,11 @@ func TestSplitMatchesScan(t *testing.T) {
 					t.Fatalf("cut %v, want %v", cut, wantCut)
 				}
 
-				in := Input{Name: path, Open: func() (io.ReadCloser, error) { return source.Open(path, nil) }, Options: opt}
-				var got []parser.Entry
-				prepare := func(e *parser.Entry, v *parser.Entry) { *v = *e }
-				res := MergeWith(t.Context(), []Input{in}, prepare, func(e *parser.Entry, v *parser.Entry) {
-					if diff := cmp.Diff(*e, *v); diff != "" {
-						t.Fatalf("prepare saw another record than emit (-emit +prepare):\n%s", diff)
-					}
-					got = append(got, *e)
-				})
-				if res[0].Err != nil {
-					t.Fatal(res[0].Err)
+				got, res := mergeFile(t, path, opt)
+				if res.Err != nil {
+					t.Fatal(res.Err)
 				}
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("records (-want +got):\n%s", diff)
-				}
-				if diff := cmp.Diff(wantStats, res[0].Stats); diff != "" {
-					t.Errorf("stats (-want +got):\n%s", diff)
-				}
+				sameScan(t, want, got, wantStats, res.Stats)
 			})
 		}
 	}
@@ -171,12 +157,7 @@ func TestSplitReadError(t *testing.T) {
 				if !errors.Is(res[0].Err, errDisk) {
 					t.Errorf("Err %v, want %v", res[0].Err, errDisk)
 				}
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("records (-want +got):\n%s", diff)
-				}
-				if diff := cmp.Diff(wantStats, res[0].Stats); diff != "" {
-					t.Errorf("stats (-want +got):\n%s", diff)
-				}
+				sameScan(t, want, got, wantStats, res[0].Stats)
 			})
 		}
 	}
