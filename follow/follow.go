@@ -519,9 +519,11 @@ func (fl *Follower) openAs(fi os.FileInfo) *file {
 }
 
 // open opens the file that stat found at p.name, and chooses where to
-// start: at the end of a file that was there at the start (the start of
-// its last line, which may still be written), where a closed file was
-// left, or else at the beginning, since all of a new file is new.
+// start: for a file that was there at the start, at Options.Start's
+// offset for it, or at its beginning with FromStart, or else at its end
+// (the start of its last line, which may still be written); where a
+// closed file was left; or else at the beginning, since all of a new
+// file is new.
 func (fl *Follower) open(p *path, fi os.FileInfo, first bool) (*file, error) {
 	osf, err := os.Open(p.name)
 	if err != nil {

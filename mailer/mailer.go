@@ -3,7 +3,7 @@
 //
 // It knows nothing of reports or incidents: the caller hands it plain
 // values (addresses, a subject, a text and an HTML body). Only the Subject
-// may carry log content, and Compose makes it header-safe; the addresses
+// may carry log content, and composing makes it header-safe; the addresses
 // come from flags and are validated.
 package mailer
 
@@ -38,7 +38,7 @@ type Message struct {
 }
 
 // Check validates the addresses with net/mail.ParseAddress; its errors
-// name the flag they came from. Compose, Send and Sendmail call it too;
+// name the flag they came from. WriteTo, Send and Sendmail call it too;
 // the CLI may call it first to fail before reading any log.
 func (m Message) Check() error {
 	_, _, err := m.addresses()
@@ -81,7 +81,7 @@ func parseAddress(flag, s string) (*mail.Address, error) {
 }
 
 // WriteTo writes the composed message (RFC 5322, CRLF line ends), as it
-// would be sent; it lets the CLI preview a mail.
+// would be sent.
 func (m Message) WriteTo(w io.Writer) (int64, error) {
 	msg, err := compose(m)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// MaxSubject is the longest Subject, in runes, that Compose writes; a
+// MaxSubject is the longest Subject, in runes, that a composed message carries; a
 // longer one is cut on a rune boundary and ends with "…".
 const MaxSubject = 150
 
@@ -22,7 +22,7 @@ const maxHost = 64
 //
 // worstCount is how many incidents have the worst severity present,
 // worstSeverity its name. host and worstTitle come from the machine and
-// from log content, so they are made header-safe (see Compose); empty
+// from log content, so they are made header-safe (see WriteTo); empty
 // parts are left out.
 func Subject(host string, incidents, worstCount int, worstSeverity, worstTitle string) string {
 	var b strings.Builder
@@ -54,7 +54,7 @@ func Subject(host string, incidents, worstCount int, worstSeverity, worstTitle s
 // C1) and Unicode format character (bidi overrides and isolates,
 // zero-width characters, BOM), turns line breaks and other white space
 // into single spaces, replaces invalid UTF-8 with U+FFFD and trims.
-// Non-ASCII text stays; Compose has it RFC 2047 encoded.
+// Non-ASCII text stays; composing has it RFC 2047 encoded.
 func cleanHeader(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -147,7 +147,7 @@ func truncate(s string, max int) string {
 }
 
 // encodeWords RFC 2047-encodes all of s (UTF-8, B encoding) in encoded
-// words of at most 75 characters, cut on rune boundaries. Compose uses it
+// words of at most 75 characters, cut on rune boundaries. compose uses it
 // for a subject holding "=?": written as is, that text would be decoded
 // by the reader's mail client, and could bring back the bidi and control
 // characters cleanHeader removed; encoded, it shows literally.

@@ -86,5 +86,5 @@ func onEveryGC(f func()) {
 }
 
 // keptFactor is how far the heap may grow past what it keeps once that
-// has outgrown memoryLimit: the default pacing's (GOGC=100).
+// has outgrown half of memoryLimit: the default pacing's (GOGC=100).
 const keptFactor = 2

@@ -191,10 +191,12 @@ func (w *watchRun) replay() map[string]int64 {
 				if err != nil {
 					return nil, err
 				}
+				// A section: what the file held when the replay began,
+				// and parsed on every core when it is large.
 				return struct {
-					io.Reader
+					*io.SectionReader
 					io.Closer
-				}{io.LimitReader(f, size), f}, nil
+				}{io.NewSectionReader(f, 0, size), f}, nil
 			},
 			Options: parser.Options{File: n, Format: w.format, Location: w.loc},
 		})
