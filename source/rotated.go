@@ -224,37 +224,23 @@ func Rotations(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	type member struct {
-		name string
-		rot  rotation
-	}
-	var set []member
+	var names []string
+	have := map[string]bool{}
 	for _, e := range entries {
 		if e.IsDir() {
 			continue
 		}
-		r := parseRotation(e.Name())
-		if r.kind == kindLive || r.base != base {
-			continue
+		if r := parseRotation(e.Name()); r.kind != kindLive && r.base == base {
+			names = append(names, e.Name())
+			have[e.Name()] = true
 		}
-		set = append(set, member{name: e.Name(), rot: r})
 	}
-	slices.SortStableFunc(set, func(a, b member) int { return older(a.rot, b.rot) })
-	out := make([]string, 0, len(set))
-	for i := 0; i < len(set); {
-		// set[i:j] are of one age.
-		j := i + 1
-		for j < len(set) && older(set[i].rot, set[j].rot) == 0 {
-			j++
+	out := make([]string, 0, len(names))
+	for _, n := range Order(names) {
+		if plain, ok := strings.CutSuffix(n, ".gz"); ok && have[plain] {
+			continue // the plain twin is listed
 		}
-		plain := slices.ContainsFunc(set[i:j], func(m member) bool { return !strings.HasSuffix(m.name, ".gz") })
-		for _, m := range set[i:j] {
-			if plain && strings.HasSuffix(m.name, ".gz") {
-				continue
-			}
-			out = append(out, filepath.Join(dir, m.name))
-		}
-		i = j
+		out = append(out, filepath.Join(dir, n))
 	}
 	return out, nil
 }
