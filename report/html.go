@@ -225,10 +225,7 @@ func newHTMLIncident(in *incident.Incident, i int) htmlIncident {
 		VHosts: htmlCounts(in.VHosts), Requests: htmlCounts(in.Requests), Scripts: htmlCounts(in.Scripts),
 		RootRule: Clean(in.RootCause.RuleID), RootTitle: Clean(in.RootCause.Title), RootCause: prose(in.RootCause.Cause),
 	}
-	h.Window = fmt.Sprintf("%s – %s (%s)", fmtTime(in.Start), fmtTime(in.End), h.Duration)
-	if in.Open {
-		h.Window += ", still open"
-	}
+	h.Window = incidentWindow(in)
 	for _, id := range in.RuleIDs() {
 		h.ByRule = append(h.ByRule, htmlCount{Clean(id), in.CountsByRule[id]})
 	}

@@ -207,11 +207,7 @@ func writeIncident(b *strings.Builder, in *incident.Incident, i int, st Style) {
 	kv(b, "id", Clean(in.ID))
 	kv(b, "severity", st.severity(in.Severity))
 	kv(b, "subject", subject(in))
-	win := fmt.Sprintf("%s – %s (%s)", fmtTime(in.Start), fmtTime(in.End), fmtDuration(in.Duration()))
-	if in.Open {
-		win += ", still open"
-	}
-	kv(b, "window", win)
+	kv(b, "window", incidentWindow(in))
 	kv(b, "records", fmt.Sprintf("%d, peak %d/min", in.Count, in.PeakPerMinute))
 	ids := in.RuleIDs()
 	width := 0
@@ -417,11 +413,7 @@ func writeIncidentMarkdown(b *strings.Builder, in *incident.Incident, i int) {
 	item("ID", mdText(in.ID))
 	item("Severity", in.Severity.String())
 	item("Subject", mdText(subject(in)))
-	win := fmt.Sprintf("%s – %s (%s)", fmtTime(in.Start), fmtTime(in.End), fmtDuration(in.Duration()))
-	if in.Open {
-		win += ", still open"
-	}
-	item("Window", win)
+	item("Window", incidentWindow(in))
 	item("Records", fmt.Sprintf("%d, peak %d/min", in.Count, in.PeakPerMinute))
 	if len(in.HTTPStatus) > 0 {
 		item("Clients got", "HTTP "+joinInts(in.HTTPStatus))
@@ -738,6 +730,16 @@ func window(a *Analysis) string {
 
 // zone names the zone the times are printed in, taken from the first
 // incident (the caller puts all times in one zone), else the report time.
+// incidentWindow is an incident's span as the reports print it: "19:57:15 –
+// 19:58:04 (49s)", and ", still open" while it is.
+func incidentWindow(in *incident.Incident) string {
+	w := fmt.Sprintf("%s – %s (%s)", fmtTime(in.Start), fmtTime(in.End), fmtDuration(in.Duration()))
+	if in.Open {
+		w += ", still open"
+	}
+	return w
+}
+
 func zone(a *Analysis) string {
 	t := zoneTime(a)
 	if t.IsZero() {
