@@ -94,7 +94,7 @@ func corpusAnalysis(t *testing.T, scenario string, extra map[string]string) *Ana
 		}
 		return all[i].Start.Before(all[j].Start)
 	})
-	a.Incidents, a.All = all, all
+	a.Incidents = List(all)
 	return a
 }
 
@@ -139,13 +139,13 @@ func domText(s string) string {
 func TestHTMLInChromium(t *testing.T) {
 	a := corpusAnalysis(t, "nginx-10-php-errors", map[string]string{"hostile-error.log": hostileNginx})
 	var hostile *incident.Incident
-	for _, in := range a.Incidents {
+	for _, in := range a.incidents().All() {
 		if strings.Contains(in.Subject, "<script>") {
 			hostile = in
 		}
 	}
-	if hostile == nil || len(a.Incidents) < 2 {
-		t.Fatalf("the hostile record did not become an incident of its own: %d incidents", len(a.Incidents))
+	if hostile == nil || a.Incidents.Len() < 2 {
+		t.Fatalf("the hostile record did not become an incident of its own: %d incidents", a.Incidents.Len())
 	}
 	if len(hostile.VHosts) == 0 || !strings.Contains(hostile.VHosts[0].Value, "<script>") ||
 		len(hostile.Requests) == 0 || len(hostile.Samples) == 0 || !strings.Contains(hostile.Samples[0].Text, hostileImg) {
@@ -157,7 +157,7 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	dom := chromiumDOM(t, b.String())
 
-	for _, in := range a.Incidents {
+	for _, in := range a.incidents().All() {
 		if title := domText(incidentTitle(in)); !strings.Contains(dom, title) {
 			t.Errorf("incident title %q is not in the page", title)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"iter"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +31,10 @@ func HTML(w io.Writer, a *Analysis) error {
 	if a == nil {
 		a = &Analysis{}
 	}
-	return htmlTemplate.Execute(w, newHTMLView(a))
+	if err := htmlTemplate.Execute(w, newHTMLView(a)); err != nil {
+		return err
+	}
+	return a.incidents().Err()
 }
 
 // sevStyle is how a severity looks: white text on Fg passes WCAG AA
@@ -86,7 +90,7 @@ type htmlView struct {
 	Hidden      int
 	ReadSummary string
 	Chart       *svgChart
-	Incidents   []htmlIncident
+	Incidents   iter.Seq[htmlIncident] // nil when there is none
 	Coverage    *htmlCoverage
 	Unknown     []htmlTemplateRow
 }
@@ -176,25 +180,30 @@ func newHTMLView(a *Analysis) *htmlView {
 	for _, in := range a.Inputs {
 		v.Inputs = append(v.Inputs, Clean(in))
 	}
-	v.Count = plural(int64(len(a.Incidents)), "incident")
-	if len(a.Incidents) == 0 {
+	ins := a.incidents()
+	v.Count = plural(int64(ins.Len()), "incident")
+	if ins.Len() == 0 {
 		v.ReadSummary = readSummary(a)
-	}
-	for s := rules.SeverityCritical; s > rules.SeverityNone; s-- {
-		n := 0
-		for _, in := range a.Incidents {
-			if in.Severity == s {
-				n++
+	} else {
+		// Made as the template reads them, one at a time.
+		v.Incidents = func(yield func(htmlIncident) bool) {
+			for i, in := range ins.All() {
+				if !yield(newHTMLIncident(in, i)) {
+					return
+				}
 			}
 		}
-		if n > 0 {
+	}
+	bySeverity := map[rules.Severity]int{}
+	for _, in := range ins.All() {
+		bySeverity[in.Severity]++
+	}
+	for s := rules.SeverityCritical; s > rules.SeverityNone; s-- {
+		if n := bySeverity[s]; n > 0 {
 			v.BySeverity = append(v.BySeverity, htmlSevCount{n, styleOf(s)})
 		}
 	}
 	v.Chart = newChart(a)
-	for i, in := range a.Incidents {
-		v.Incidents = append(v.Incidents, newHTMLIncident(in, i))
-	}
 	if c := a.Coverage; c != nil {
 		hc := &htmlCoverage{NUnmatched: len(c.UnmatchedSamples), NUnparsed: len(c.Parser.UnparsedSamples)}
 		for _, r := range coverageRows(c) {
@@ -421,7 +430,14 @@ func newChart(a *Analysis) *svgChart {
 	c.RateTop, c.RateBase = num(rateTop), num(base)
 
 	lanesTop := base + 10
-	lanes := c.placeIncidents(a.Incidents, x, lanesTop)
+	var drawn []*incident.Incident
+	for _, in := range a.incidents().All() {
+		if len(drawn) == maxDrawn {
+			break
+		}
+		drawn = append(drawn, in)
+	}
+	lanes := c.placeIncidents(drawn, a.incidents().Len(), x, lanesTop)
 	bottom := base
 	if lanes > 0 {
 		bottom = lanesTop + float64(lanes)*laneHeight
@@ -441,16 +457,16 @@ func newChart(a *Analysis) *svgChart {
 	return c
 }
 
-// placeIncidents draws the first maxDrawn incidents, each as a bar from
+// placeIncidents draws the incidents ins, the first of total, each as a bar from
 // its start to its end (at least 3 px, so that an incident of one record
 // shows) with its number beside it, on the first lane where bar and
 // number touch no other. It returns the lanes used.
-func (c *svgChart) placeIncidents(ins []*incident.Incident, x func(time.Time) float64, top float64) int {
-	order := make([]int, min(len(ins), maxDrawn))
+func (c *svgChart) placeIncidents(ins []*incident.Incident, total int, x func(time.Time) float64, top float64) int {
+	order := make([]int, len(ins))
 	for i := range order {
 		order[i] = i
 	}
-	c.Undrawn = len(ins) - len(order)
+	c.Undrawn = total - len(order)
 	sort.SliceStable(order, func(i, j int) bool { return ins[order[i]].Start.Before(ins[order[j]].Start) })
 	var ends []float64 // per lane, the right edge of what is drawn on it
 	seen := map[rules.Severity]bool{}
@@ -531,7 +547,7 @@ func chartWindow(a *Analysis) (from, to time.Time, ok bool) {
 	if a.Rate.Total() > 0 {
 		widen(a.Rate.Start(), a.Rate.End())
 	}
-	for _, in := range a.Incidents {
+	for _, in := range a.incidents().All() {
 		widen(in.Start, in.End)
 	}
 	if lo.IsZero() {

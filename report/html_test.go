@@ -32,7 +32,7 @@ func spreadRate(r *Rate, start, end time.Time, n int64) {
 func htmlAnalysis() *Analysis {
 	a := testAnalysis()
 	a.Rate = &Rate{}
-	for _, in := range a.Incidents {
+	for _, in := range a.incidents().All() {
 		spreadRate(a.Rate, in.Start, in.End, in.Count)
 	}
 	for _, t := range a.Unknown {
@@ -71,7 +71,7 @@ func hostileHTMLAnalysis() *Analysis {
 	h := hostileHTML
 	a.Host = h
 	a.Inputs = append(a.Inputs, "/tmp/"+h+".log")
-	in := a.Incidents[0]
+	in := a.Incidents.(List)[0]
 	in.ID, in.Title, in.Subject, in.SubjectKind, in.Group = h, h, h, h, h
 	in.RootCause = incident.RootCause{RuleID: h, Title: h, Cause: "cause " + h + " `" + h + "`", Count: 3}
 	in.Remediation = []string{"fix `" + h + "` then " + h}
@@ -182,7 +182,7 @@ func TestHTMLSaysWhatTextSays(t *testing.T) {
 	page = html.UnescapeString(anyTag.ReplaceAllString(page, " "))
 	page = strings.Join(strings.Fields(page), " ")
 	var want []string
-	for _, in := range a.Incidents {
+	for _, in := range a.incidents().All() {
 		want = append(want, incidentTitle(in), subject(in), in.ID, in.RootCause.RuleID,
 			fmt.Sprintf("%d, peak %d/min", in.Count, in.PeakPerMinute))
 		for _, s := range in.Remediation {
@@ -273,7 +273,7 @@ func TestChart(t *testing.T) {
 		}},
 		{"single minute, zero duration", &Analysis{
 			Rate:      rateOf(at("19:57:15"), at("19:57:15"), at("19:57:15")),
-			Incidents: []*incident.Incident{brief(rules.SeverityCritical, at("19:57:15"), at("19:57:15"))},
+			Incidents: List{brief(rules.SeverityCritical, at("19:57:15"), at("19:57:15"))},
 		}, &chartSummary{
 			Label: "Problem records per second", Start: "2026-11-21 19:57:15", End: "2026-11-21 19:58:15", Columns: 1,
 			Bars:   []string{"#1@52.0+3.0 y137.0 start59.0"},
@@ -282,7 +282,7 @@ func TestChart(t *testing.T) {
 		}},
 		{"incident at the very end", &Analysis{
 			Since: at("19:00:00"), Until: at("20:00:00"),
-			Incidents: []*incident.Incident{brief(rules.SeverityNotice, at("19:59:59"), at("19:59:59"))},
+			Incidents: List{brief(rules.SeverityNotice, at("19:59:59"), at("19:59:59"))},
 		}, &chartSummary{
 			Label: "Incidents over time", Start: "2026-11-21 19:00:00", End: "2026-11-21 20:00:00",
 			Bars:   []string{"#1@837.0+3.0 y33.0 end833.0"}, // kept inside the plot
@@ -291,7 +291,7 @@ func TestChart(t *testing.T) {
 		}},
 		{"overlapping incidents take lanes", &Analysis{
 			Rate: rateOf(at("20:00:00"), at("20:59:00")),
-			Incidents: []*incident.Incident{
+			Incidents: List{
 				brief(rules.SeverityCritical, at("20:00:00"), at("20:30:00")),
 				brief(rules.SeverityWarning, at("20:10:00"), at("20:20:00")),
 				brief(rules.SeverityInfo, at("20:45:00"), at("20:59:00")),
@@ -305,14 +305,14 @@ func TestChart(t *testing.T) {
 		}},
 		{"a tick label at the edge is left off", &Analysis{
 			Since: at("20:00:00"), Until: at("20:10:01"),
-			Incidents: []*incident.Incident{brief(rules.SeverityError, at("20:01:00"), at("20:02:00"))},
+			Incidents: List{brief(rules.SeverityError, at("20:01:00"), at("20:02:00"))},
 		}, &chartSummary{
 			Label: "Incidents over time", Start: "2026-11-21 20:00:00", End: "2026-11-21 20:10:01",
 			Bars:   []string{"#1@130.7+78.7 y33.0 start213.3"},
 			Ticks:  []string{"20:02", "20:04", "20:06", "20:08", ""},
 			Legend: []string{"error"},
 		}},
-		{"more lanes than fit", &Analysis{Incidents: crowd}, &chartSummary{
+		{"more lanes than fit", &Analysis{Incidents: List(crowd)}, &chartSummary{
 			Label: "Incidents over time", Start: "2026-11-21 20:00:00", End: "2026-11-21 20:30:00",
 			Bars: func() []string {
 				var bs []string
@@ -327,7 +327,7 @@ func TestChart(t *testing.T) {
 		{"a month", &Analysis{
 			Since: day0, Until: day0.AddDate(0, 1, 0),
 			Rate: rateOf(day0.Add(time.Hour), day0.AddDate(0, 0, 14), day0.AddDate(0, 0, 29)),
-			Incidents: []*incident.Incident{
+			Incidents: List{
 				brief(rules.SeverityError, day0.AddDate(0, 0, 14), day0.AddDate(0, 0, 14).Add(2*time.Hour)),
 			},
 		}, &chartSummary{
@@ -357,11 +357,12 @@ func TestChart(t *testing.T) {
 // TestChartDrawsTheFirstIncidents: on a noisy day only the head of the
 // report's list (the most severe) is drawn.
 func TestChartDrawsTheFirstIncidents(t *testing.T) {
-	a := &Analysis{}
+	var ins List
 	for i := range maxDrawn + 5 {
 		start := at("10:00:00").Add(time.Duration(i) * 10 * time.Minute)
-		a.Incidents = append(a.Incidents, brief(rules.SeverityError, start, start.Add(time.Minute)))
+		ins = append(ins, brief(rules.SeverityError, start, start.Add(time.Minute)))
 	}
+	a := &Analysis{Incidents: ins}
 	c := newChart(a)
 	var got []string
 	for _, b := range c.Bars {

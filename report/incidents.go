@@ -29,25 +29,26 @@ func Table(w io.Writer, a *Analysis, st Style) error {
 	}
 	var b strings.Builder
 	writeHeader(&b, a, st)
-	if len(a.Incidents) == 0 {
+	ins := a.incidents()
+	if ins.Len() == 0 {
 		writeNoIncidents(&b, a)
 	} else {
 		b.WriteString(incidentCount(a) + "\n\n")
 		if err := flush(w, &b); err != nil {
 			return err
 		}
-		rows := make([][]string, 0, len(a.Incidents))
-		for _, in := range a.Incidents {
-			rows = append(rows, []string{
+		row := func(in *incident.Incident) []string {
+			return []string{
 				Clean(in.ID), st.severity(in.Severity), subject(in), fmtTime(in.Start),
 				fmtDuration(in.Duration()), strconv.FormatInt(in.Count, 10), summaryTitle(in),
-			})
+			}
 		}
-		if err := table(w, []string{"id", "severity", "subject", "start", "duration", "count", "title"}, rows); err != nil {
+		header := []string{"id", "severity", "subject", "start", "duration", "count", "title"}
+		if err := streamTable(w, header, ins, row); err != nil {
 			return err
 		}
-		for i, in := range a.Incidents {
-			writeIncident(&b, in, i, st)
+		if err := eachIncident(w, &b, ins, func(i int, in *incident.Incident) { writeIncident(&b, in, i, st) }); err != nil {
+			return err
 		}
 	}
 	if err := flush(w, &b); err != nil {
@@ -94,31 +95,41 @@ func Text(w io.Writer, a *Analysis) error {
 	var st Style // never colour
 	var b strings.Builder
 	writeHeader(&b, a, st)
-	if len(a.Incidents) == 0 {
+	ins := a.incidents()
+	if ins.Len() == 0 {
 		writeNoIncidents(&b, a)
 	} else {
 		b.WriteString(incidentCount(a) + "\n\n")
-		rows := [][]string{{"#", "ID", "SEVERITY", "START", "DURATION", "COUNT"}}
-		for i, in := range a.Incidents {
-			rows = append(rows, []string{
+		row := func(i int, in *incident.Incident) []string {
+			return []string{
 				strconv.Itoa(i + 1), Clean(in.ID), in.Severity.String(), fmtTime(in.Start),
 				fmtDuration(in.Duration()), strconv.FormatInt(in.Count, 10),
-			})
+			}
 		}
+		// Two passes: the column widths, then the rows.
+		header := []string{"#", "ID", "SEVERITY", "START", "DURATION", "COUNT"}
+		widths := columnWidths(nil, header)
+		for i, in := range ins.All() {
+			widths = columnWidths(widths, row(i, in))
+		}
+		if err := ins.Err(); err != nil {
+			return err
+		}
+		right := map[int]bool{4: true, 5: true}
+		b.WriteString(strings.TrimRight(alignRow(header, widths, right), " ") + "\n")
 		// The subject and title go on lines of their own under each row:
 		// they are too long to share a line in 80 columns.
-		for i, line := range alignColumns(rows, map[int]bool{4: true, 5: true}) {
-			b.WriteString(strings.TrimRight(line, " ") + "\n")
-			if i == 0 {
-				continue
-			}
-			in := a.Incidents[i-1]
-			pad := strings.Repeat(" ", len(strconv.Itoa(len(a.Incidents)))+2)
+		pad := strings.Repeat(" ", len(strconv.Itoa(ins.Len()))+2)
+		err := eachIncident(w, &b, ins, func(i int, in *incident.Incident) {
+			b.WriteString(strings.TrimRight(alignRow(row(i, in), widths, right), " ") + "\n")
 			b.WriteString(pad + summaryTitle(in) + "\n")
 			b.WriteString(pad + subject(in) + "\n")
+		})
+		if err == nil {
+			err = eachIncident(w, &b, ins, func(i int, in *incident.Incident) { writeIncident(&b, in, i, st) })
 		}
-		for i, in := range a.Incidents {
-			writeIncident(&b, in, i, st)
+		if err != nil {
+			return err
 		}
 	}
 	if a.Coverage != nil {
@@ -188,7 +199,7 @@ func readSummary(a *Analysis) string {
 }
 
 func incidentCount(a *Analysis) string {
-	s := plural(int64(len(a.Incidents)), "incident") + "."
+	s := plural(int64(a.incidents().Len()), "incident") + "."
 	if a.Hidden > 0 {
 		s += fmt.Sprintf(" %d more below the minimum severity not shown.", a.Hidden)
 	}
@@ -341,7 +352,8 @@ func Markdown(w io.Writer, a *Analysis) error {
 	}
 	b.WriteString("\n")
 
-	if len(a.Incidents) == 0 {
+	ins := a.incidents()
+	if ins.Len() == 0 {
 		b.WriteString("No incidents.\n")
 		if a.Hidden > 0 {
 			fmt.Fprintf(&b, "%s below the minimum severity not shown.\n", plural(int64(a.Hidden), "incident"))
@@ -349,16 +361,18 @@ func Markdown(w io.Writer, a *Analysis) error {
 		fmt.Fprintf(&b, "\n%s\n", mdText(readSummary(a)))
 	} else {
 		fmt.Fprintf(&b, "**%s**\n\n", mdText(incidentCount(a)))
-		rows := make([][]string, 0, len(a.Incidents))
-		for i, in := range a.Incidents {
-			rows = append(rows, []string{
+		mdHeader(&b, []string{"#", "severity", "title", "subject", "start", "duration", "count", "id"}, "r----rr-")
+		err := eachIncident(w, &b, ins, func(i int, in *incident.Incident) {
+			mdRow(&b, []string{
 				strconv.Itoa(i + 1), in.Severity.String(), summaryTitle(in), subject(in),
 				fmtTime(in.Start), fmtDuration(in.Duration()), strconv.FormatInt(in.Count, 10), Clean(in.ID),
 			})
+		})
+		if err == nil {
+			err = eachIncident(w, &b, ins, func(i int, in *incident.Incident) { writeIncidentMarkdown(&b, in, i) })
 		}
-		mdTable(&b, []string{"#", "severity", "title", "subject", "start", "duration", "count", "id"}, "r----rr-", rows)
-		for i, in := range a.Incidents {
-			writeIncidentMarkdown(&b, in, i)
+		if err != nil {
+			return err
 		}
 	}
 
@@ -538,6 +552,14 @@ func mdProse(s string) string {
 // right-aligned. Every cell is escaped with mdText, so a "|" in log text
 // stays inside its cell.
 func mdTable(b *strings.Builder, header []string, align string, rows [][]string) {
+	mdHeader(b, header, align)
+	for _, r := range rows {
+		mdRow(b, r)
+	}
+}
+
+// mdHeader writes a table's header and alignment rows.
+func mdHeader(b *strings.Builder, header []string, align string) {
 	b.WriteString("|")
 	for _, h := range header {
 		b.WriteString(" " + h + " |")
@@ -551,15 +573,17 @@ func mdTable(b *strings.Builder, header []string, align string, rows [][]string)
 		}
 	}
 	b.WriteString("\n")
-	for _, r := range rows {
-		b.WriteString("|")
-		for _, c := range r {
-			// The space after every cell keeps a trailing backslash
-			// from escaping the delimiter.
-			b.WriteString(" " + mdText(c) + " |")
-		}
-		b.WriteString("\n")
+}
+
+// mdRow writes a table row.
+func mdRow(b *strings.Builder, r []string) {
+	b.WriteString("|")
+	for _, c := range r {
+		// The space after every cell keeps a trailing backslash from
+		// escaping the delimiter.
+		b.WriteString(" " + mdText(c) + " |")
 	}
+	b.WriteString("\n")
 }
 
 // mdCode writes texts in one fenced code block. The fence is longer than
@@ -656,30 +680,53 @@ func wrap(b *strings.Builder, text, first, rest string, width int) {
 func alignColumns(rows [][]string, right map[int]bool) []string {
 	var widths []int
 	for _, r := range rows {
-		for i, c := range r {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
+		widths = columnWidths(widths, r)
 	}
 	out := make([]string, len(rows))
 	for j, r := range rows {
-		var l strings.Builder
-		for i, c := range r {
-			if i > 0 {
-				l.WriteString("  ")
-			}
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
-			if right[i] {
-				l.WriteString(pad + c)
-			} else {
-				l.WriteString(c + pad)
-			}
-		}
-		out[j] = l.String()
+		out[j] = alignRow(r, widths, right)
 	}
 	return out
+}
+
+// columnWidths widens widths to fit row.
+func columnWidths(widths []int, row []string) []int {
+	for i, c := range row {
+		if i >= len(widths) {
+			widths = append(widths, 0)
+		}
+		widths[i] = max(widths[i], utf8.RuneCountInString(c))
+	}
+	return widths
+}
+
+// alignRow pads the cells of row to widths, two spaces apart.
+func alignRow(row []string, widths []int, right map[int]bool) string {
+	var l strings.Builder
+	for i, c := range row {
+		if i > 0 {
+			l.WriteString("  ")
+		}
+		pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+		if right[i] {
+			l.WriteString(pad + c)
+		} else {
+			l.WriteString(c + pad)
+		}
+	}
+	return l.String()
+}
+
+// eachIncident calls write for every incident and writes out what it
+// put in b after each, so that a report is never held whole.
+func eachIncident(w io.Writer, b *strings.Builder, ins Incidents, write func(int, *incident.Incident)) error {
+	for i, in := range ins.All() {
+		write(i, in)
+		if err := flush(w, b); err != nil {
+			return err
+		}
+	}
+	return ins.Err()
 }
 
 func flush(w io.Writer, b *strings.Builder) error {
@@ -751,8 +798,8 @@ func zone(a *Analysis) string {
 // zoneTime is the time whose zone a report prints times in: the first
 // incident's start, else when the report was made; zero when neither.
 func zoneTime(a *Analysis) time.Time {
-	if len(a.Incidents) > 0 && !a.Incidents[0].Start.IsZero() {
-		return a.Incidents[0].Start
+	if in := a.first(); in != nil && !in.Start.IsZero() {
+		return in.Start
 	}
 	return a.Generated
 }

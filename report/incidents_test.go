@@ -209,7 +209,7 @@ func testAnalysis() *Analysis {
 		Since:     at("19:00:00"),
 		Until:     at("21:00:00"),
 		Inputs:    []string{"/var/log/nginx/error.log", "/var/log/php8.2-fpm.log", "/var/log/php8.2-fpm.slow.log"},
-		Incidents: []*incident.Incident{fpmSaturation(), upstreamRefused(), deployBlip()},
+		Incidents: List{fpmSaturation(), upstreamRefused(), deployBlip()},
 		Hidden:    1,
 		Coverage:  testCoverage(),
 		Unknown:   testUnknown(),
@@ -296,7 +296,7 @@ func golden(t *testing.T, name, got string) {
 // every field that comes from a log.
 func hostileAnalysis() *Analysis {
 	a := testAnalysis()
-	in := a.Incidents[0]
+	in := a.Incidents.(List)[0]
 	in.Subject = "unix:/run/evil\x1b]0;t\x07.sock | `x`\nfake"
 	in.VHosts = []incident.Count{{Value: "shop.test\r\x1b[2Jowned | col", Count: 3}}
 	in.Requests = []incident.Count{{Value: "GET /\x1b[31mred``` HTTP/1.1", Count: 2}}
@@ -454,7 +454,7 @@ func TestMarkdownEscaping(t *testing.T) {
 
 func TestJSONSchemaAndEmptyLists(t *testing.T) {
 	a := &Analysis{
-		Incidents: []*incident.Incident{{
+		Incidents: List{{
 			ID: "20261121T195715-000001", Severity: rules.SeverityError,
 			Start: at("19:57:15"), End: at("19:57:33"),
 		}},
@@ -513,10 +513,10 @@ func TestJSONKeepsLogTextExactAndEscapesHTML(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := doc.Incidents[0].Samples[0].Text, a.Incidents[0].Samples[0].Text; got != want {
+	if got, want := doc.Incidents[0].Samples[0].Text, a.Incidents.(List)[0].Samples[0].Text; got != want {
 		t.Errorf("sample text changed:\n got %q\nwant %q", got, want)
 	}
-	if got, want := doc.Incidents[0].RuleIDs, a.Incidents[0].RuleIDs(); !cmp.Equal(got, want) {
+	if got, want := doc.Incidents[0].RuleIDs, a.Incidents.(List)[0].RuleIDs(); !cmp.Equal(got, want) {
 		t.Errorf("rule_ids = %v, want %v", got, want)
 	}
 }
@@ -572,7 +572,7 @@ func TestDuration(t *testing.T) {
 func TestTimesKeepTheirZone(t *testing.T) {
 	a := testAnalysis()
 	berlin := time.FixedZone("CET", 3600)
-	for _, in := range a.Incidents {
+	for _, in := range a.incidents().All() {
 		in.Start, in.End = in.Start.In(berlin), in.End.In(berlin)
 	}
 	var b bytes.Buffer

@@ -35,7 +35,7 @@ func TestAppendIndentedAsJSONIndent(t *testing.T) {
 	}
 	// Every report in the tests, and random values marshalled.
 	for _, a := range []*Analysis{testAnalysis(), hostileAnalysis(), hostileHTMLAnalysis(), emptyAnalysis()} {
-		for _, in := range a.Incidents {
+		for _, in := range a.incidents().All() {
 			b, err := json.Marshal(NewIncidentJSON(in))
 			if err != nil {
 				t.Fatal(err)

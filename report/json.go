@@ -138,7 +138,7 @@ func analysisHead(a *Analysis) AnalysisJSON {
 		Schema: Schema, Host: a.Host,
 		Generated: jsonTime(a.Generated), Since: jsonTime(a.Since), Until: jsonTime(a.Until),
 		Inputs:          strs(a.Inputs),
-		Incidents:       make([]IncidentJSON, 0, len(a.Incidents)),
+		Incidents:       []IncidentJSON{},
 		HiddenIncidents: a.Hidden,
 		Coverage: AnalysisCoverageJSON{
 			CoverageJSON: NewCoverageJSON(cov),
@@ -171,7 +171,8 @@ func JSON(w io.Writer, a *Analysis) error {
 	}
 	// Encoded strings cannot hold a raw newline or quote, so this is the
 	// incidents key and nothing else.
-	if len(a.Incidents) == 0 {
+	all := a.incidents()
+	if all.Len() == 0 {
 		_, err := w.Write(append(doc, '\n'))
 		return err
 	}
@@ -186,10 +187,11 @@ func JSON(w io.Writer, a *Analysis) error {
 	}
 	// A window of incidents at a time is encoded on every core, then
 	// written in order.
-	window := make([][]byte, min(jsonWindow, len(a.Incidents)))
+	window := make([][]byte, min(jsonWindow, all.Len()))
 	errs := make([]error, len(window))
-	for lo := 0; lo < len(a.Incidents); lo += len(window) {
-		ins := a.Incidents[lo:min(lo+len(window), len(a.Incidents))]
+	ins := make([]*incident.Incident, 0, len(window))
+	written := 0
+	encode := func() error {
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		for range min(runtime.GOMAXPROCS(0), len(ins)) {
@@ -208,7 +210,7 @@ func JSON(w io.Writer, a *Analysis) error {
 				return errs[i]
 			}
 			sep := ",\n    "
-			if lo+i == 0 {
+			if written == 0 {
 				sep = "\n    "
 			}
 			if _, err := io.WriteString(w, sep); err != nil {
@@ -217,7 +219,25 @@ func JSON(w io.Writer, a *Analysis) error {
 			if _, err := w.Write(b); err != nil {
 				return err
 			}
+			written++
 		}
+		clear(ins)
+		ins = ins[:0]
+		return nil
+	}
+	for _, in := range all.All() {
+		ins = append(ins, in)
+		if len(ins) == len(window) {
+			if err := encode(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := all.Err(); err != nil {
+		return err
+	}
+	if err := encode(); err != nil {
+		return err
 	}
 	// doc[i:] is "]," and the rest: close the list on its own line.
 	if _, err := io.WriteString(w, "\n  "); err != nil {

@@ -14,18 +14,19 @@ import (
 // no incident, one, and several carrying hostile text.
 func TestJSONStreamsTheSameDocument(t *testing.T) {
 	one := testAnalysis()
-	one.Incidents = one.Incidents[:1]
+	one.Incidents = one.Incidents.(List)[:1]
 	// Several windows of incidents encoded on every core, the last one
 	// partly full: each in its place.
 	many := testAnalysis()
-	base := many.Incidents
-	many.Incidents = nil
+	base := many.Incidents.(List)
+	var ins List
 	for i := range 2*jsonWindow + 3 {
 		in := *base[i%len(base)]
 		in.ID = fmt.Sprintf("%s-%03d", in.ID, i)
 		in.Count = int64(i + 1)
-		many.Incidents = append(many.Incidents, &in)
+		ins = append(ins, &in)
 	}
+	many.Incidents = ins
 	for name, a := range map[string]*Analysis{
 		"empty":     emptyAnalysis(),
 		"one":       one,
@@ -56,7 +57,7 @@ func TestJSONStreamsTheSameDocument(t *testing.T) {
 // before it streamed.
 func wholeDocument(a *Analysis) AnalysisJSON {
 	j := analysisHead(a)
-	for _, in := range a.Incidents {
+	for _, in := range a.incidents().All() {
 		j.Incidents = append(j.Incidents, NewIncidentJSON(in))
 	}
 	return j

@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
+	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/logtriage/logtriage/incident"
 	"github.com/logtriage/logtriage/parser"
 	"github.com/logtriage/logtriage/rules"
 )
@@ -59,6 +62,38 @@ func table(w io.Writer, header []string, rows [][]string) error {
 		}
 	}
 	return t.Render()
+}
+
+// streamTable writes table's layout with a row per incident, holding
+// one row at a time: a first pass finds the column widths.
+func streamTable(w io.Writer, header []string, ins Incidents, row func(*incident.Incident) []string) error {
+	widths := tw.NewMapper[int, int]()
+	fit := func(cells []string) {
+		for i, c := range cells {
+			widths.Set(i, max(widths.Get(i), twwidth.Width(c)+2))
+		}
+	}
+	fit(header)
+	for _, in := range ins.All() {
+		fit(row(in))
+	}
+	if err := ins.Err(); err != nil {
+		return err
+	}
+	t := tablewriter.NewTable(w, tablewriter.WithStreaming(tw.StreamConfig{Enable: true}), tablewriter.WithColumnWidths(widths))
+	if err := t.Start(); err != nil {
+		return err
+	}
+	t.Header(header)
+	for _, in := range ins.All() {
+		if err := t.Append(row(in)); err != nil {
+			return err
+		}
+	}
+	if err := ins.Err(); err != nil {
+		return err
+	}
+	return t.Close()
 }
 
 func serverNames(ss []parser.Server) string {

@@ -108,7 +108,7 @@ func (c *analyzeCmd) Run(g *Globals, e *env) error {
 	if err != nil {
 		return err
 	}
-	if worst(a.All) >= failOn {
+	if a.Worst >= failOn {
 		return &exitCodeError{code: exitFindings}
 	}
 	return nil
@@ -182,6 +182,7 @@ func totalSize(names []string) int64 {
 // finish runs the pipeline and writes the report.
 func (c *reportFlags) finish(g *Globals, e *env, ins []timeline.Input, o pipelineOpts) (*report.Analysis, error) {
 	a, _ := analyzeInputs(e.ctx, ins, o, e.stderr)
+	defer closeIncidents(a)
 	if err := e.ctx.Err(); err != nil {
 		return nil, &exitCodeError{code: exitError, err: errors.New("interrupted")}
 	}

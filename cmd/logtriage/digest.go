@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logtriage/logtriage/incident"
 	"github.com/logtriage/logtriage/mailer"
 	"github.com/logtriage/logtriage/parser"
 	"github.com/logtriage/logtriage/report"
@@ -112,6 +113,7 @@ func (c *digestCmd) Run(g *Globals, e *env) error {
 		return &exitCodeError{code: exitError, err: errors.New("no log could be read")}
 	}
 	a, results := analyzeInputs(e.ctx, r.inputs, o, e.stderr)
+	defer closeIncidents(a)
 	if err := e.ctx.Err(); err != nil {
 		return &exitCodeError{code: exitError, err: errors.New("interrupted; state left as it was")}
 	}
@@ -121,7 +123,7 @@ func (c *digestCmd) Run(g *Globals, e *env) error {
 	}
 	a.Until = a.Generated
 
-	if len(a.Incidents) > 0 {
+	if a.Incidents.Len() > 0 {
 		if err := del.deliver(e, a, c.Format); err != nil {
 			return &exitCodeError{code: exitError, err: fmt.Errorf("%w; state left as it was, the next run reports these records again", err)}
 		}
@@ -305,7 +307,7 @@ func (d *delivery) deliver(e *env, a *report.Analysis, format string) error {
 		Text:      text.Bytes(),
 		HTML:      html.Bytes(),
 		Date:      a.Generated,
-		Incidents: len(a.Incidents),
+		Incidents: a.Incidents.Len(),
 	}
 	if d.smtp != nil {
 		return mailer.Send(e.ctx, *d.smtp, msg)
@@ -318,16 +320,23 @@ func (d *delivery) deliver(e *env, a *report.Analysis, format string) error {
 // upstream or pool), which tells apart two incidents of one kind.
 // mailer.Subject cleans the log content in it and cuts it to length.
 func subject(a *report.Analysis) string {
-	w := a.Incidents[0] // sorted worst first
+	var w *incident.Incident // sorted worst first
 	n := 0
-	for _, in := range a.Incidents {
-		if in.Severity == w.Severity {
-			n++
+	for _, in := range a.Incidents.All() {
+		if w == nil {
+			w = in
 		}
+		if in.Severity != w.Severity {
+			break
+		}
+		n++
+	}
+	if w == nil { // not read back; Text and HTML said why already
+		return mailer.Subject(a.Host, a.Incidents.Len(), 0, "", "")
 	}
 	what := w.Title
 	if w.Subject != "" {
 		what += ": " + w.Subject
 	}
-	return mailer.Subject(a.Host, len(a.Incidents), n, rules.Severity(w.Severity).String(), what)
+	return mailer.Subject(a.Host, a.Incidents.Len(), n, rules.Severity(w.Severity).String(), what)
 }

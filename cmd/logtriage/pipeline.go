@@ -16,6 +16,7 @@ import (
 	"github.com/logtriage/logtriage/report"
 	"github.com/logtriage/logtriage/rules"
 	"github.com/logtriage/logtriage/source"
+	"github.com/logtriage/logtriage/spool"
 	"github.com/logtriage/logtriage/timeline"
 )
 
@@ -34,6 +35,10 @@ type pipelineOpts struct {
 	// seen, when set, is called in time order with every record inside
 	// the window.
 	seen func(*parser.Entry)
+	// spoolDir and spoolMemory place finished incidents (spool.New);
+	// zero values: the temporary directory and spool.DefaultMemory.
+	spoolDir    string
+	spoolMemory int
 }
 
 // analyzeInputs wires source → parser → timeline → rules → incident and
@@ -41,8 +46,19 @@ type pipelineOpts struct {
 // go to stderr; the others are still read.
 func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, stderr io.Writer) (*report.Analysis, []timeline.Result) {
 	cov := rules.NewCoverage(5)
-	var incidents []*incident.Incident
-	o.engine.Final = func(in *incident.Incident) { incidents = append(incidents, in) }
+	// Finished incidents go to a spool: a month of logs can make more
+	// than memory should hold.
+	shown := spool.New(o.spoolDir, o.spoolMemory, compareIncidents)
+	var worst rules.Severity
+	hidden := 0
+	o.engine.Final = func(in *incident.Incident) {
+		worst = max(worst, in.Severity)
+		if in.Severity < o.minSeverity {
+			hidden++
+			return
+		}
+		shown.Add(in)
+	}
 	eng := incident.New(o.engine)
 	rate := &report.Rate{}
 	// Matching a record needs no other record: it runs in timeline's
@@ -101,31 +117,31 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 			cov.AddFile(r.Stats)
 		}
 	}
-	sortIncidents(incidents)
-	for _, in := range incidents {
-		if in.Severity < o.minSeverity {
-			a.Hidden++
-			continue
-		}
-		a.Incidents = append(a.Incidents, in)
+	if err := shown.Warning(); err != nil {
+		fmt.Fprintf(stderr, "logtriage: %v\n", err)
 	}
-	a.All = incidents
+	a.Incidents, a.Hidden, a.Worst = shown, hidden, worst
 	return a, results
 }
 
-// sortIncidents puts the worst first, then the earliest, then by id: the
-// engine finishes incidents that close together in no fixed order, and
-// the same logs must give the same report.
-func sortIncidents(ins []*incident.Incident) {
-	slices.SortFunc(ins, func(a, b *incident.Incident) int {
-		if a.Severity != b.Severity {
-			return cmp.Compare(b.Severity, a.Severity)
-		}
-		if c := a.Start.Compare(b.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+// compareIncidents puts the worst first, then the earliest, then by id:
+// the engine finishes incidents that close together in no fixed order,
+// and the same logs must give the same report.
+func compareIncidents(a, b *incident.Incident) int {
+	if a.Severity != b.Severity {
+		return cmp.Compare(b.Severity, a.Severity)
+	}
+	if c := a.Start.Compare(b.Start); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// closeIncidents releases what holds a's incidents.
+func closeIncidents(a *report.Analysis) {
+	if c, ok := a.Incidents.(io.Closer); ok {
+		c.Close()
+	}
 }
 
 // fileInputs turns paths into timeline inputs; rotated sets are read
@@ -211,15 +227,6 @@ func severityFlag(flag, v string) (rules.Severity, error) {
 		return 0, &usageError{fmt.Sprintf("%s: unknown severity %q (want one of %s)", flag, v, strings.Join(rules.SeverityNames(), ", "))}
 	}
 	return s, nil
-}
-
-// worst returns the highest severity among incidents.
-func worst(ins []*incident.Incident) rules.Severity {
-	var w rules.Severity
-	for _, in := range ins {
-		w = max(w, in.Severity)
-	}
-	return w
 }
 
 var formats = []string{"table", "text", "markdown", "json", "html"}

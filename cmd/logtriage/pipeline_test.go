@@ -1,18 +1,25 @@
 package main
 
 import (
+	"context"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/logtriage/logtriage/incident"
+	"github.com/logtriage/logtriage/report"
 	"github.com/logtriage/logtriage/rules"
+	"github.com/logtriage/logtriage/spool"
 )
 
-// TestSortIncidents: worst first, then earliest, then by id, whatever
+// TestCompareIncidents: worst first, then earliest, then by id, whatever
 // order the engine finished them in.
-func TestSortIncidents(t *testing.T) {
+func TestCompareIncidents(t *testing.T) {
 	t0 := time.Date(2026, 11, 21, 19, 57, 15, 0, time.UTC)
 	mk := func(id string, sev rules.Severity, start time.Time) *incident.Incident {
 		return &incident.Incident{ID: id, Severity: sev, Start: start}
@@ -25,7 +32,7 @@ func TestSortIncidents(t *testing.T) {
 		mk("early", rules.SeverityCritical, t0),
 		mk("notice", rules.SeverityNotice, t0.Add(-time.Hour)),
 	}
-	sortIncidents(ins)
+	slices.SortFunc(ins, compareIncidents)
 	var got []string
 	for _, in := range ins {
 		got = append(got, in.ID)
@@ -33,5 +40,55 @@ func TestSortIncidents(t *testing.T) {
 	want := []string{"early", "late", "a", "b", "c", "notice"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+// TestSpooledReportsAreTheSame: a report whose incidents went through
+// the spool's file, one run per incident or a few at a time, is byte for
+// byte the one made from memory, in every format. The logs of every
+// corpus scenario are read together, so that there are many incidents,
+// in a named zone, so that a time that came back in another zone shows.
+func TestSpooledReportsAreTheSame(t *testing.T) {
+	set, err := rules.Load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "corpus", "*", "*.log"))
+	if len(names) < 20 {
+		t.Fatalf("%d corpus logs", len(names))
+	}
+	reports := func(memory int) (map[string]string, int) {
+		o := pipelineOpts{set: set, loc: time.FixedZone("CET", 3600), engine: incident.Config{Gap: 30 * time.Second, Recur: 5 * time.Minute},
+			minSeverity: rules.SeverityNotice, spoolDir: t.TempDir(), spoolMemory: memory}
+		a, _ := analyzeInputs(context.Background(), fileInputs(names, o, nil, nil), o, io.Discard)
+		defer closeIncidents(a)
+		a.Generated = time.Date(2026, 11, 22, 0, 0, 0, 0, o.loc)
+		out := map[string]string{}
+		for _, f := range formats {
+			var b strings.Builder
+			if err := render(&b, a, f, report.Style{Color: f == "table"}); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			out[f] = b.String()
+		}
+		return out, a.Incidents.(*spool.Spool).Spilled()
+	}
+	want, spilled := reports(0)
+	if spilled != 0 {
+		t.Fatalf("%d incidents spilled with the default memory", spilled)
+	}
+	if n := strings.Count(want["json"], `"rule_ids"`); n < 20 {
+		t.Fatalf("%d incidents: too few to tell", n)
+	}
+	for _, memory := range []int{1, 3} {
+		got, spilled := reports(memory)
+		if spilled < 20 {
+			t.Fatalf("memory %d: %d incidents spilled", memory, spilled)
+		}
+		for _, f := range formats {
+			if diff := cmp.Diff(want[f], got[f]); diff != "" {
+				t.Errorf("memory %d, %s (-from memory +spooled):\n%s", memory, f, diff)
+			}
+		}
 	}
 }

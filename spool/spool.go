@@ -1,0 +1,316 @@
+// Package spool keeps the finished incidents of a run in report order
+// with bounded memory. Up to a fixed number are held in memory; beyond
+// that they are sorted and written as a run to one temporary file, and
+// reading merges the runs. A month of logs can make a hundred thousand
+// incidents: the report lists them all, but never holds them all.
+package spool
+
+import (
+	"bufio"
+	"container/heap"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/logtriage/logtriage/incident"
+)
+
+// DefaultMemory is how many incidents a Spool holds before it writes a
+// run: a few megabytes, and more than a day of a busy server makes.
+const DefaultMemory = 4096
+
+// Spool collects incidents and gives them back in the order of cmp.
+// It is not safe for concurrent use.
+type Spool struct {
+	cmp    func(a, b *incident.Incident) int
+	memory int    // incidents held before a run is written
+	dir    string // where the temporary file goes; "" for os.TempDir
+
+	mem  []*incident.Incident
+	n    int
+	f    *os.File // unlinked as soon as made; nil before the first run
+	size int64    // bytes written to f
+	runs []run
+	locs []*time.Location // the zones of the times written, by index
+	warn error            // why the spool stopped writing runs
+	err  error            // why the last All stopped early
+}
+
+// run is one sorted batch of incidents in the file.
+type run struct {
+	off, size int64
+	n         int
+}
+
+// New returns a spool that holds up to memory incidents (DefaultMemory
+// when 0 or less) before it writes to a temporary file in dir ("" for
+// os.TempDir).
+func New(dir string, memory int, cmp func(a, b *incident.Incident) int) *Spool {
+	if memory <= 0 {
+		memory = DefaultMemory
+	}
+	return &Spool{cmp: cmp, memory: memory, dir: dir}
+}
+
+// Len is how many incidents were added.
+func (s *Spool) Len() int { return s.n }
+
+// Add keeps in. When memory is full, the incidents held are sorted and
+// written as a run. If the file cannot be made or written, the spool
+// keeps everything in memory from then on and Warning says why: nothing
+// added is lost.
+func (s *Spool) Add(in *incident.Incident) {
+	s.mem = append(s.mem, in)
+	s.n++
+	if len(s.mem) < s.memory || s.warn != nil {
+		return
+	}
+	if err := s.spill(); err != nil {
+		s.warn = fmt.Errorf("spool: %w; keeping every incident in memory", err)
+		return
+	}
+	clear(s.mem)
+	s.mem = s.mem[:0]
+}
+
+// Warning says why the spool fell back to memory; nil when it did not.
+func (s *Spool) Warning() error { return s.warn }
+
+// Spilled is how many incidents are in the file.
+func (s *Spool) Spilled() int { return s.n - len(s.mem) }
+
+// spill writes the incidents in memory as one sorted run. On failure
+// the file is cut back to where the run began.
+func (s *Spool) spill() error {
+	if s.f == nil {
+		f, err := os.CreateTemp(s.dir, "logtriage-spool-*")
+		if err != nil {
+			return err
+		}
+		// Unlinked at once: the data lives as long as the descriptor,
+		// and nothing is left behind by a crash.
+		if err := os.Remove(f.Name()); err != nil {
+			f.Close()
+			return err
+		}
+		s.f = f
+	}
+	slices.SortStableFunc(s.mem, s.cmp)
+	w := bufio.NewWriterSize(io.NewOffsetWriter(s.f, s.size), 64<<10)
+	var buf []byte
+	var size int64
+	for _, in := range s.mem {
+		buf = s.appendRecord(buf[:0], in)
+		n, err := w.Write(buf)
+		size += int64(n)
+		if err != nil {
+			return s.undo(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return s.undo(err)
+	}
+	s.runs = append(s.runs, run{off: s.size, size: size, n: len(s.mem)})
+	s.size += size
+	return nil
+}
+
+func (s *Spool) undo(err error) error {
+	if terr := s.f.Truncate(s.size); terr != nil {
+		return errors.Join(err, terr)
+	}
+	return err
+}
+
+// Close releases the temporary file.
+func (s *Spool) Close() error {
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}
+
+// Err is the error that cut the last All short; nil when it read every
+// incident.
+func (s *Spool) Err() error { return s.err }
+
+// All yields the incidents in order, numbered from 0. Each call reads
+// the runs again; a read error ends it early and Err says why.
+func (s *Spool) All() iter.Seq2[int, *incident.Incident] {
+	return func(yield func(int, *incident.Incident) bool) {
+		s.err = nil
+		slices.SortStableFunc(s.mem, s.cmp)
+		if len(s.runs) == 0 {
+			for i, in := range s.mem {
+				if !yield(i, in) {
+					return
+				}
+			}
+			return
+		}
+		if s.f == nil {
+			s.err = errors.New("spool: read after Close")
+			return
+		}
+		m := &merger{cmp: s.cmp}
+		for i, r := range s.runs {
+			rd := &runReader{s: s, r: bufio.NewReaderSize(io.NewSectionReader(s.f, r.off, r.size), 16<<10), left: r.n}
+			m.add(i, rd)
+		}
+		m.add(len(s.runs), &memReader{ins: s.mem})
+		for i := 0; m.Len() > 0; i++ {
+			in, err := m.next()
+			if err != nil {
+				s.err = err
+				return
+			}
+			if !yield(i, in) {
+				return
+			}
+		}
+	}
+}
+
+// source is a sorted sequence of incidents: a run in the file, or the
+// ones still in memory.
+type source interface {
+	next() (*incident.Incident, error) // nil, nil at the end
+}
+
+type runReader struct {
+	s    *Spool
+	r    *bufio.Reader
+	left int
+	buf  []byte
+}
+
+func (rr *runReader) next() (*incident.Incident, error) {
+	if rr.left == 0 {
+		return nil, nil
+	}
+	rr.left--
+	n, err := readUvarint(rr.r)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if n > 1<<30 {
+		return nil, errors.New("spool: corrupt record length")
+	}
+	rr.buf = slices.Grow(rr.buf[:0], int(n))[:n]
+	if _, err := io.ReadFull(rr.r, rr.buf); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	in, err := rr.s.decode(rr.buf)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return in, nil
+}
+
+func readUvarint(r *bufio.Reader) (uint64, error) {
+	var x uint64
+	for shift := uint(0); shift < 64; shift += 7 {
+		b, err := r.ReadByte()
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+		x |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			return x, nil
+		}
+	}
+	return 0, errors.New("corrupt record length")
+}
+
+type memReader struct {
+	ins []*incident.Incident
+	i   int
+}
+
+func (m *memReader) next() (*incident.Incident, error) {
+	if m.i == len(m.ins) {
+		return nil, nil
+	}
+	m.i++
+	return m.ins[m.i-1], nil
+}
+
+// merger is a heap of the sources' next incidents; among equal ones the
+// earlier source comes first, so the merge is stable.
+type merger struct {
+	cmp   func(a, b *incident.Incident) int
+	heads []head
+}
+
+type head struct {
+	in  *incident.Incident
+	src source
+	ord int
+}
+
+func (m *merger) add(ord int, src source) {
+	in, err := src.next()
+	if err != nil || in == nil {
+		// A first read that fails is met again on the merge's first
+		// next: keep the source so that the error is not lost.
+		if err == nil {
+			return
+		}
+		m.heads = append(m.heads, head{src: &failed{err}, ord: -1})
+		heap.Fix(m, len(m.heads)-1)
+		return
+	}
+	heap.Push(m, head{in: in, src: src, ord: ord})
+}
+
+type failed struct{ err error }
+
+func (f *failed) next() (*incident.Incident, error) { return nil, f.err }
+
+func (m *merger) next() (*incident.Incident, error) {
+	h := &m.heads[0]
+	if h.in == nil {
+		_, err := h.src.next()
+		return nil, err
+	}
+	out := h.in
+	in, err := h.src.next()
+	if err != nil {
+		return nil, err
+	}
+	if in == nil {
+		heap.Pop(m)
+	} else {
+		h.in = in
+		heap.Fix(m, 0)
+	}
+	return out, nil
+}
+
+func (m *merger) Len() int { return len(m.heads) }
+func (m *merger) Less(i, j int) bool {
+	a, b := m.heads[i], m.heads[j]
+	if a.in == nil || b.in == nil {
+		return a.in == nil && b.in != nil // a failed source first
+	}
+	if c := m.cmp(a.in, b.in); c != 0 {
+		return c < 0
+	}
+	return a.ord < b.ord
+}
+func (m *merger) Swap(i, j int) { m.heads[i], m.heads[j] = m.heads[j], m.heads[i] }
+func (m *merger) Push(x any)    { m.heads = append(m.heads, x.(head)) }
+func (m *merger) Pop() any {
+	h := m.heads[len(m.heads)-1]
+	m.heads = m.heads[:len(m.heads)-1]
+	return h
+}
