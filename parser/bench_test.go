@@ -2,10 +2,13 @@ package parser
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/logtriage/logtriage/bench"
 )
 
 // benchFile parses a corpus file repeatedly and reports ns/line and
@@ -50,4 +53,14 @@ func BenchmarkParseApache22(b *testing.B) {
 	lines := []byte("[Thu Dec 27 12:34:38 2012] [error] [client 96.47.224.42] (70007)The timeout specified has expired: proxy: error reading status line from remote server localhost\n" +
 		"[Wed May 28 17:00:35 2014] [error] (111)Connection refused: proxy: HTTP: attempt to connect to 127.1.244.129:8080 (127.1.244.129) failed\n")
 	benchData(b, bytes.Repeat(lines, 500))
+}
+
+// The nginx log of the end-to-end benchmark: the mix of record shapes
+// analyze sees, context fields and stack traces included.
+func BenchmarkParseNginxGenerated(b *testing.B) {
+	var nginx bytes.Buffer
+	if _, err := bench.Generate(bench.Config{Lines: 20000, Seed: 1}, &nginx, io.Discard, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	benchData(b, nginx.Bytes())
 }

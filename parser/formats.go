@@ -28,9 +28,10 @@ func digitsAt[T bytesOrString](b T, i, n int) bool {
 
 // nginx: "2006/01/02 15:04:05 [error] 123#123: "
 func isNginxHeader(b []byte) bool {
-	if len(b) < 27 || !digitsAt(b, 0, 4) || b[4] != '/' || !digitsAt(b, 5, 2) || b[7] != '/' ||
-		!digitsAt(b, 8, 2) || b[10] != ' ' || !digitsAt(b, 11, 2) || b[13] != ':' ||
-		!digitsAt(b, 14, 2) || b[16] != ':' || !digitsAt(b, 17, 2) || b[19] != ' ' || b[20] != '[' {
+	if len(b) < 27 || b[4] != '/' || b[7] != '/' || b[10] != ' ' || b[13] != ':' || b[16] != ':' || b[19] != ' ' || b[20] != '[' ||
+		!isDigit(b[0]) || !isDigit(b[1]) || !isDigit(b[2]) || !isDigit(b[3]) || !isDigit(b[5]) || !isDigit(b[6]) ||
+		!isDigit(b[8]) || !isDigit(b[9]) || !isDigit(b[11]) || !isDigit(b[12]) ||
+		!isDigit(b[14]) || !isDigit(b[15]) || !isDigit(b[17]) || !isDigit(b[18]) {
 		return false
 	}
 	_, n := nginxLevel(b[21:])
@@ -43,38 +44,44 @@ func isNginxHeader(b []byte) bool {
 
 // nginxLevel reads "error] " and returns the level and the bytes used.
 func nginxLevel[T bytesOrString](b T) (Level, int) {
-	end := -1
-	for i := 0; i < len(b) && i < 8; i++ {
-		if b[i] == ']' {
-			end = i
-			break
+	// Each name is compared as a constant, which takes no call.
+	if len(b) < len("crit] ") {
+		return LevelNone, 0
+	}
+	switch b[0] {
+	case 'e':
+		if len(b) >= len("error] ") && string(b[:len("error] ")]) == "error] " {
+			return LevelError, len("error] ")
+		}
+		if len(b) >= len("emerg] ") && string(b[:len("emerg] ")]) == "emerg] " {
+			return LevelEmerg, len("emerg] ")
+		}
+	case 'w':
+		if string(b[:len("warn] ")]) == "warn] " {
+			return LevelWarn, len("warn] ")
+		}
+	case 'n':
+		if len(b) >= len("notice] ") && string(b[:len("notice] ")]) == "notice] " {
+			return LevelNotice, len("notice] ")
+		}
+	case 'i':
+		if string(b[:len("info] ")]) == "info] " {
+			return LevelInfo, len("info] ")
+		}
+	case 'c':
+		if string(b[:len("crit] ")]) == "crit] " {
+			return LevelCrit, len("crit] ")
+		}
+	case 'a':
+		if len(b) >= len("alert] ") && string(b[:len("alert] ")]) == "alert] " {
+			return LevelAlert, len("alert] ")
+		}
+	case 'd':
+		if len(b) >= len("debug] ") && string(b[:len("debug] ")]) == "debug] " {
+			return LevelDebug, len("debug] ")
 		}
 	}
-	if end <= 0 || end+1 >= len(b) || b[end+1] != ' ' {
-		return LevelNone, 0
-	}
-	var l Level
-	switch string(b[:end]) {
-	case "emerg":
-		l = LevelEmerg
-	case "alert":
-		l = LevelAlert
-	case "crit":
-		l = LevelCrit
-	case "error":
-		l = LevelError
-	case "warn":
-		l = LevelWarn
-	case "notice":
-		l = LevelNotice
-	case "info":
-		l = LevelInfo
-	case "debug":
-		l = LevelDebug
-	default:
-		return LevelNone, 0
-	}
-	return l, end + 2
+	return LevelNone, 0
 }
 
 // nginx writes "nginx: [emerg] ..." to stderr before its log is open;
@@ -289,6 +296,10 @@ func nanos(s string) int {
 
 // ---- nginx ----
 
+// twoDigits reads the two decimal digits at s[i:], which a header check
+// has seen there.
+func twoDigits(s string, i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
+
 func (p *Parser) parseNginx(e *Entry) bool {
 	s := e.Raw
 	e.Format, e.Server = FormatNginx, Nginx
@@ -302,7 +313,16 @@ func (p *Parser) parseNginx(e *Entry) bool {
 		e.Level = l
 		rest = s[8+n:]
 	} else {
-		e.Time = p.mktime(num(s[0:4]), num(s[5:7]), num(s[8:10]), num(s[11:13]), num(s[14:16]), num(s[17:19]), 0)
+		// isNginxHeader saw the digits of "2006/01/02 15:04:05". The
+		// records of one second share their time: the first converts it.
+		if t := s[:19]; t == string(p.stamp[:]) {
+			e.Time = p.stampTime
+		} else {
+			e.Time = p.mktime(twoDigits(t, 0)*100+twoDigits(t, 2), twoDigits(t, 5), twoDigits(t, 8),
+				twoDigits(t, 11), twoDigits(t, 14), twoDigits(t, 17), 0)
+			copy(p.stamp[:], t)
+			p.stampTime = e.Time
+		}
 		l, n := nginxLevel(s[21:min(len(s), 30)])
 		if n == 0 {
 			return false
@@ -329,12 +349,11 @@ func (p *Parser) parseNginx(e *Entry) bool {
 		}
 	}
 	msg := rest
-	if i := nginxContext(rest); i >= 0 {
+	if start, i := nginxContext(e, rest); start >= 0 {
+		msg = rest[:start]
+	} else if i >= 0 && !hasSpaceOrQuote(rest[i+len(resolverKey):]) {
 		msg = rest[:i]
-		nginxFields(e, rest[i:])
-	} else if i := lastIndex(rest, ", resolver: "); i >= 0 && !hasSpaceOrQuote(rest[i+12:]) {
-		msg = rest[:i]
-		e.Upstream = rest[i+12:]
+		e.Upstream = rest[i+len(resolverKey):]
 	}
 	e.Message = msg
 	var core string
@@ -344,49 +363,31 @@ func (p *Parser) parseNginx(e *Entry) bool {
 }
 
 // nginxAction splits the " while ..." action off the end of msg, and
-// returns it and what comes before it; no action: "" and msg.
+// returns it and what comes before it; no action: "" and msg. An action
+// is at most maxAction letters and spaces after the last " while ", so a
+// look back from the end over such bytes finds it, and stops at the
+// first other byte.
 func nginxAction(msg string) (action, core string) {
-	// An action is at most maxAction bytes: only the end of the message
-	// can hold the " while " that starts one.
-	w := max(0, len(msg)-len(" while ")-maxAction)
-	if i := lastWhile(msg[w:]); i >= 0 && isAction(msg[w+i+7:]) {
-		return msg[w+i+7:], msg[:w+i]
+	stop := max(0, len(msg)-len(" while ")-maxAction)
+	for i := len(msg) - 1; i >= stop; i-- {
+		switch c := msg[i]; {
+		case c == ' ':
+			if strings.HasPrefix(msg[i:], " while ") {
+				if i+len(" while ") == len(msg) {
+					return "", msg
+				}
+				return msg[i+len(" while "):], msg[:i]
+			}
+		case 'a' <= c|0x20 && c|0x20 <= 'z': // a letter
+		default:
+			return "", msg
+		}
 	}
 	return "", msg
 }
 
-// lastWhile is strings.LastIndex(s, " while "), found by its rare 'w'.
-func lastWhile(s string) int {
-	last := -1
-	for from := 1; from < len(s); {
-		j := strings.IndexByte(s[from:], 'w')
-		if j < 0 {
-			break
-		}
-		i := from + j - 1
-		if strings.HasPrefix(s[i:], " while ") {
-			last = i
-		}
-		from = i + 2
-	}
-	return last
-}
-
-// maxAction is the longest " while ..." action isAction accepts.
+// maxAction is the longest " while ..." action nginxAction accepts.
 const maxAction = 64
-
-func isAction(s string) bool {
-	if len(s) == 0 || len(s) > maxAction {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == ' ' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
 
 // nginxErrno reads " (111: Connection refused)" at the end of s.
 func nginxErrno(e *Entry, s string) {
@@ -436,169 +437,222 @@ func lastSpaceParen(s string) int {
 	}
 }
 
-// nginxContext returns the index in s of ", client: " (or the stream
-// module's ", udp client: ") that starts the context fields: the last
-// one that is real, since a log line may quote text that itself contains
-// ", client: ". A client address has no spaces, which is what tells the
-// real one apart. The search goes forward from comma to comma, which is
-// fast, and keeps the last real one.
-func nginxContext(s string) int {
-	found := -1
+// The keys of the nginx context. The code compares them in place,
+// len(t) >= len(key) && t[:len(key)] == key, rather than with
+// strings.HasPrefix: a comparison with a constant is a few loads, where
+// strings.HasPrefix calls memequal for a prefix over eight bytes.
+const (
+	clientKey         = ", client: "
+	udpClientKey      = ", udp client: "
+	serverKey         = ", server: "
+	resolverKey       = ", resolver: "
+	upstreamKey       = ", upstream: " // the stream module's, unquoted
+	bytesKey          = ", bytes from/to"
+	requestKey        = `, request: "`
+	subrequestKey     = `, subrequest: "`
+	quotedUpstreamKey = `, upstream: "`
+	hostKey           = `, host: "`
+	referrerKey       = `, referrer: "`
+)
+
+// nginxContext reads the context fields that nginx appends to a message,
+// ", client: ADDR, server: NAME, request: "..."" and the other quoted
+// keys, from s, the text after the record's header, into e. It returns
+// where they start in s, -1 for none, and where the last ", resolver: "
+// starts, -1 for none (the context of a resolver's record).
+//
+// The context is the last ", client: " (or the stream module's ", udp
+// client: ") that is real, since a log line may quote text that itself
+// contains ", client: ". A client address and a server name hold no
+// spaces, quotes or newlines, which is what tells the real one apart:
+// text that only quotes a context has them (the request line after it).
+//
+// One pass goes from comma to comma, which is fast: it checks each
+// ", client: " it meets, starting over from a real one, and reads the
+// fields after it on the way, since every field ends at a comma: server:
+// at the first key, a quoted value at the first quote that a later key
+// follows (or the end; a value cut by nginx's 2048-byte limit has no
+// closing quote and runs to the end).
+func nginxContext(e *Entry, s string) (start, resolver int) {
+	start, resolver = -1, -1
+	vhost := -1       // the start of server:'s value, while it is read
+	key, val := -1, 0 // the quoted key whose value is read, and its start
 	for from := 0; ; {
 		j := strings.IndexByte(s[from:], ',')
 		if j < 0 {
-			return found
+			break
 		}
-		start := from + j
-		from = start + 1
-		var v string
-		// The third byte first: most commas are not followed by either.
-		switch t := s[start:]; {
-		case len(t) < 3:
+		at := from + j
+		from = at + 1
+		if len(s)-at < 3 || s[at+1] != ' ' {
 			continue
-		case t[2] == 'c' && strings.HasPrefix(t, ", client: "):
-			v = t[len(", client: "):]
-		case t[2] == 'u' && strings.HasPrefix(t, ", udp client: "):
-			v = t[len(", udp client: "):]
+		}
+		t := s[at:]
+		switch {
+		case key >= 0:
+			if at-1 < val || s[at-1] != '"' {
+				break
+			}
+			if k := nginxKeyAt(t); k > key {
+				*nginxField(e, key) = s[val : at-1]
+				key, val = k, at+len(nginxKeyPrefixes[k])
+				continue
+			}
+			if len(t) >= len(bytesKey) && t[:len(bytesKey)] == bytesKey { // the stream module's counters
+				*nginxField(e, key) = s[val : at-1]
+				key = -1
+				continue
+			}
+		case vhost >= 0:
+			if k := nginxKeyAt(t); k >= 0 {
+				e.VHost, vhost = s[vhost:at], -1
+				key, val = k, at+len(nginxKeyPrefixes[k])
+				continue
+			}
+			if len(t) >= len(upstreamKey) && t[:len(upstreamKey)] == upstreamKey { // the stream module's, unquoted
+				e.VHost, vhost = s[vhost:at], -1
+				continue
+			}
+		}
+		var addr int
+		// The third byte first: most commas are followed by none of these.
+		switch t[2] {
+		case 'c':
+			if len(t) < len(clientKey) || t[:len(clientKey)] != clientKey {
+				continue
+			}
+			addr = at + len(clientKey)
+		case 'u':
+			if len(t) < len(udpClientKey) || t[:len(udpClientKey)] != udpClientKey {
+				continue
+			}
+			addr = at + len(udpClientKey)
+		case 'r':
+			if len(t) >= len(resolverKey) && t[:len(resolverKey)] == resolverKey {
+				resolver = at
+			}
+			continue
 		default:
 			continue
 		}
-		// A client address and a server name hold no spaces or quotes;
-		// text that only quotes a context does (the request line after it).
-		v, server, _ := strings.Cut(v, ", server: ")
-		if j := strings.Index(server, ", "); j >= 0 {
-			server = server[:j]
+		addrEnd, server, serverEnd, ok := nginxClient(s, addr)
+		if !ok {
+			continue
 		}
-		if v != "" && !hasSpaceOrQuote(v) && !hasSpaceOrQuote(server) {
-			found = start
+		if start >= 0 { // a later real one: what was read after the first is not context
+			e.VHost, e.Request, e.Subrequest, e.Upstream, e.Host, e.Referrer = "", "", "", "", "", ""
+		}
+		start, e.Client, vhost, key = at, s[addr:addrEnd], server, -1
+		// There is no ", " up to the end of the server name.
+		from = serverEnd
+	}
+	if key >= 0 {
+		*nginxField(e, key) = strings.TrimSuffix(s[val:], `"`)
+	}
+	if vhost >= 0 {
+		e.VHost = s[vhost:]
+	}
+	return start, resolver
+}
+
+// nginxClient reads the client address at s[addr:] and the server name
+// after it: a real address runs to ", server: " or to the end, a real
+// name to the next ", " or to the end, the address is not empty and
+// neither holds a space, quote or newline. It returns the end of the
+// address, the start of the name (-1 without ", server: ") and the ", "
+// after it (or the end of s).
+func nginxClient(s string, addr int) (addrEnd, server, serverEnd int, ok bool) {
+	// The first space is that of ", server: ", right after the address,
+	// and the next one that of the ", " after the name.
+	sp := strings.IndexByte(s[addr:], ' ')
+	if sp < 0 {
+		return len(s), -1, len(s), len(s) > addr && !hasQuoteOrNewline(s[addr:])
+	}
+	addrEnd = addr + sp - 1
+	if t := s[addrEnd:]; addrEnd <= addr || len(t) < len(serverKey) || t[:len(serverKey)] != serverKey {
+		return 0, 0, 0, false
+	}
+	server, serverEnd = addrEnd+len(serverKey), len(s)
+	if sp = strings.IndexByte(s[server:], ' '); sp >= 0 {
+		serverEnd = server + sp - 1
+		if sp == 0 || s[serverEnd] != ',' {
+			return 0, 0, 0, false
 		}
 	}
+	return addrEnd, server, serverEnd, !hasQuoteOrNewline(s[addr:serverEnd])
+}
+
+// hasQuoteOrNewline reports whether s holds a double quote or a newline.
+func hasQuoteOrNewline(s string) bool {
+	return strings.IndexByte(s, '"') >= 0 || strings.IndexByte(s, '\n') >= 0
 }
 
 // hasSpaceOrQuote reports whether s holds a space, a double quote or a
 // newline.
 func hasSpaceOrQuote(s string) bool {
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '"', '\n':
+		if c := s[i]; c == ' ' || c == '"' || c == '\n' {
 			return true
 		}
 	}
 	return false
 }
 
-var nginxKeys = [...]string{"request", "subrequest", "upstream", "host", "referrer"}
+// The quoted keys nginx writes after server:, in the order it writes
+// them: an index in nginxKeyPrefixes.
+const (
+	keyRequest = iota
+	keySubrequest
+	keyUpstream
+	keyHost
+	keyReferrer
+)
 
-// nginxKeyPrefixes are the keys as they stand in a line, `, request: "`,
-// built once rather than on every line.
-var nginxKeyPrefixes = func() (p [len(nginxKeys)]string) {
-	for i, k := range nginxKeys {
-		p[i] = ", " + k + ": \""
-	}
-	return p
-}()
+// nginxKeyPrefixes are the quoted keys as they stand in a line.
+var nginxKeyPrefixes = [...]string{requestKey, subrequestKey, quotedUpstreamKey, hostKey, referrerKey}
 
-func nginxFields(e *Entry, s string) {
-	s = strings.TrimPrefix(s, ", udp client: ")
-	s = strings.TrimPrefix(s, ", client: ")
-	j := strings.Index(s, ", server: ")
-	if j < 0 {
-		e.Client = s
-		return
-	}
-	e.Client = s[:j]
-	s = s[j+10:]
-	// server: runs to the first quoted key, or to the stream module's
-	// byte counters, or to the end.
-	end := len(s)
-	for from := 0; ; {
-		i := strings.IndexByte(s[from:], ',')
-		if i < 0 {
-			break
-		}
-		i += from
-		if isNginxKey(s[i:]) {
-			end = i
-			break
-		}
-		from = i + 1
-	}
-	e.VHost = s[:end]
-	s = s[end:]
-	for ki, k := range nginxKeys {
-		pre := nginxKeyPrefixes[ki]
-		if !strings.HasPrefix(s, pre) {
-			continue
-		}
-		s = s[len(pre):]
-		v, rest := nginxQuoted(s, nginxKeyPrefixes[ki+1:])
-		s = rest
-		switch k {
-		case "request":
-			e.Request = v
-		case "subrequest":
-			e.Subrequest = v
-		case "upstream":
-			e.Upstream = v
-		case "host":
-			e.Host = v
-		case "referrer":
-			e.Referrer = v
-		}
-	}
-	// Stream module: upstream: "10.0.0.1:3306", bytes from/to ...
-	if e.Upstream == "" && strings.HasPrefix(s, ", upstream: \"") {
-		v, _ := nginxQuoted(s[13:], nil)
-		e.Upstream = v
-	}
-}
-
-// isNginxKey reports whether s starts with a context key after
-// server:, as `, request: "` or the stream module's `, upstream: `.
-func isNginxKey(s string) bool {
-	if len(s) < 3 || s[1] != ' ' {
-		return false
+// nginxKeyAt returns the quoted key that s starts with, -1 for none.
+func nginxKeyAt(s string) int {
+	if len(s) < 3 {
+		return -1
 	}
 	switch s[2] { // the key's first letter
+	case 'r':
+		if len(s) >= len(requestKey) && s[:len(requestKey)] == requestKey {
+			return keyRequest
+		}
+		if len(s) >= len(referrerKey) && s[:len(referrerKey)] == referrerKey {
+			return keyReferrer
+		}
+	case 's':
+		if len(s) >= len(subrequestKey) && s[:len(subrequestKey)] == subrequestKey {
+			return keySubrequest
+		}
 	case 'u':
-		return strings.HasPrefix(s, ", upstream: ")
-	case 'r', 's', 'h':
-		for _, pre := range nginxKeyPrefixes {
-			if strings.HasPrefix(s, pre) {
-				return true
-			}
+		if len(s) >= len(quotedUpstreamKey) && s[:len(quotedUpstreamKey)] == quotedUpstreamKey {
+			return keyUpstream
+		}
+	case 'h':
+		if len(s) >= len(hostKey) && s[:len(hostKey)] == hostKey {
+			return keyHost
 		}
 	}
-	return false
+	return -1
 }
 
-// nginxQuoted returns the value up to the closing quote that is followed
-// by one of the later keys (as prefixes, `, host: "`) or by the end. A value cut by nginx's 2048-byte
-// limit has no closing quote and runs to the end.
-func nginxQuoted(s string, laterPrefixes []string) (string, string) {
-	from := 0
-	for {
-		i := strings.IndexByte(s[from:], '"')
-		if i < 0 {
-			return s, ""
-		}
-		i += from
-		after := s[i+1:]
-		if after == "" {
-			return s[:i], after
-		}
-		if after[0] == ',' { // what ends a value starts with a comma
-			if strings.HasPrefix(after, ", bytes from/to") {
-				return s[:i], after
-			}
-			for _, pre := range laterPrefixes {
-				if strings.HasPrefix(after, pre) {
-					return s[:i], after
-				}
-			}
-		}
-		from = i + 1
+// nginxField returns the field of e that quoted key k fills.
+func nginxField(e *Entry, k int) *string {
+	switch k {
+	case keyRequest:
+		return &e.Request
+	case keySubrequest:
+		return &e.Subrequest
+	case keyUpstream:
+		return &e.Upstream
+	case keyHost:
+		return &e.Host
 	}
+	return &e.Referrer
 }
 
 // ---- Apache ----

@@ -89,6 +89,10 @@ type Parser struct {
 	lastTime time.Time
 	hourKey  [4]int // year, month, day, hour of hourBase
 	hourBase time.Time
+	// stampTime is the time of the nginx timestamp in stamp, the last
+	// one converted.
+	stamp     [len("2006/01/02 15:04:05")]byte
+	stampTime time.Time
 
 	stats Stats
 	entry Entry

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // The nginx parser finds the context fields, the action and the errno
@@ -37,12 +39,18 @@ func plainNginxContext(s string) int {
 	}
 }
 
-// plainAction: the text after the last " while ", if it is an action.
+// plainAction: the text after the last " while ", if it is an action:
+// letters and spaces, at most maxAction of them.
 func plainAction(msg string) (action, core string) {
-	if i := strings.LastIndex(msg, " while "); i >= 0 && isAction(msg[i+7:]) {
-		return msg[i+7:], msg[:i]
+	i := strings.LastIndex(msg, " while ")
+	if i < 0 {
+		return "", msg
 	}
-	return "", msg
+	a := msg[i+7:]
+	if a == "" || len(a) > maxAction || strings.TrimLeft(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ") != "" {
+		return "", msg
+	}
+	return a, msg[:i]
 }
 
 // plainVHostEnd: where server: ends, the first of the keys that follow it.
@@ -56,16 +64,59 @@ func plainVHostEnd(s string) int {
 	return end
 }
 
-func vhostEnd(s string) int {
-	e := &Entry{}
-	nginxFields(e, ", client: c, server: "+s)
-	return len(e.VHost)
+// plainNginxFields: the context fields of s, the text after a header,
+// from the context plainNginxContext finds: the client address up to
+// ", server: ", the server name up to the next key, then the quoted keys
+// in nginx's order, each value up to the quote that a later key, the
+// byte counters or the end follows.
+func plainNginxFields(s string) Entry {
+	var e Entry
+	start := plainNginxContext(s)
+	if start < 0 {
+		return e
+	}
+	s = s[start:]
+	s = strings.TrimPrefix(s, ", udp client: ")
+	s = strings.TrimPrefix(s, ", client: ")
+	var server string
+	var ok bool
+	e.Client, server, ok = strings.Cut(s, ", server: ")
+	if !ok {
+		return e
+	}
+	end := plainVHostEnd(server)
+	e.VHost, s = server[:end], server[end:]
+	fields := []*string{&e.Request, &e.Subrequest, &e.Upstream, &e.Host, &e.Referrer}
+	for k, pre := range nginxKeyPrefixes {
+		v, ok := strings.CutPrefix(s, pre)
+		if !ok {
+			continue
+		}
+		*fields[k], s = v, ""
+		for i := 0; i < len(v); i++ {
+			if v[i] != '"' {
+				continue
+			}
+			after := v[i+1:]
+			later := after == "" || strings.HasPrefix(after, ", bytes from/to")
+			for _, p := range nginxKeyPrefixes[k+1:] {
+				later = later || strings.HasPrefix(after, p)
+			}
+			if later {
+				*fields[k], s = v[:i], after
+				break
+			}
+		}
+	}
+	return e
 }
 
 // pieces are what the searches look for, and what trips them up.
 var pieces = []string{", referer: ", ", resolver: ", "a", ", client: ", ", udp client: ", "client: ", ", server: ", ", ", " while ", "while ", " (", "(", ")",
-	`, request: "`, `, host: "`, `, upstream: `, `, upstream: "`, `, referrer: "`, `, subrequest: "`, `"`,
-	" ", "\n", "10.0.0.1", "shop.test", "reading upstream", "x", "111: ", "udp "}
+	`, request: "`, `, host: "`, `, upstream: `, `, upstream: "`, `, referrer: "`, `, subrequest: "`, `"`, ", bytes from/to",
+	" ", "\n", "10.0.0.1", "shop.test", "reading upstream", "x", "111: ", "udp ",
+	// Bytes next to the letters and the space, for the action's run.
+	"@", "[", "`", "{", "!", "\x00", "\x7f", "\xc1", "\xe0\x80", "Z", "reading upstreamReadingUpstreamreading"}
 
 func randomText(rng *rand.Rand) string {
 	var b strings.Builder
@@ -77,16 +128,17 @@ func randomText(rng *rand.Rand) string {
 
 func checkSearches(t *testing.T, s string) {
 	t.Helper()
-	if got, want := nginxContext(s), plainNginxContext(s); got != want {
-		t.Errorf("nginxContext(%q) = %d, want %d", s, got, want)
+	var e Entry
+	if got, _ := nginxContext(&e, s); got != plainNginxContext(s) {
+		t.Errorf("nginxContext(%q) = %d, want %d", s, got, plainNginxContext(s))
+	}
+	if diff := cmp.Diff(plainNginxFields(s), e); diff != "" {
+		t.Errorf("context fields of %q (-want +got):\n%s", s, diff)
 	}
 	for _, sep := range []string{", referer: ", ", resolver: ", "aa", ", "} {
 		if got, want := lastIndex(s, sep), strings.LastIndex(s, sep); got != want {
 			t.Errorf("lastIndex(%q, %q) = %d, want %d", s, sep, got, want)
 		}
-	}
-	if got, want := lastWhile(s), strings.LastIndex(s, " while "); got != want {
-		t.Errorf("lastWhile(%q) = %d, want %d", s, got, want)
 	}
 	if got, want := lastSpaceParen(s), strings.LastIndex(s, " ("); got != want {
 		t.Errorf("lastSpaceParen(%q) = %d, want %d", s, got, want)
@@ -94,9 +146,6 @@ func checkSearches(t *testing.T, s string) {
 	wantAction, wantCore := plainAction(s)
 	if gotAction, gotCore := nginxAction(s); gotAction != wantAction || gotCore != wantCore {
 		t.Errorf("nginxAction(%q) = %q, %q, want %q, %q", s, gotAction, gotCore, wantAction, wantCore)
-	}
-	if got, want := vhostEnd(s), plainVHostEnd(s); got != want {
-		t.Errorf("server: in %q ends at %d, want %d", s, got, want)
 	}
 }
 
@@ -110,8 +159,19 @@ func TestNginxSearches(t *testing.T) {
 		"a while b while reading upstream",
 		"x while " + strings.Repeat("a", 64),
 		"x while " + strings.Repeat("a", 65),
+		"x while " + strings.Repeat("a", 63),
+		"x while " + strings.Repeat("ab ", 21) + "a",
+		"x while " + strings.Repeat("ab ", 21) + "ab",
+		"x while a(" + strings.Repeat("b", 56),
+		"x while " + strings.Repeat("b", 56) + "(a",
+		"(x) while reading upstream",
+		"\xe1 while reading upstream",
+		"while x",
 		strings.Repeat("y", 100) + " while reading upstream",
 		"f (2: a) (3: b)",
+		"(" + strings.Repeat("x", 15),
+		strings.Repeat("x", 7) + "(" + strings.Repeat("x", 8),
+		"(\xa8" + strings.Repeat("x", 14),
 		"f ((",
 		"w while while while w",
 		" while ",
@@ -130,4 +190,36 @@ func FuzzNginxSearches(f *testing.F) {
 		f.Add(p + p)
 	}
 	f.Fuzz(checkSearches)
+}
+
+func TestNginxKeyAt(t *testing.T) {
+	for k, pre := range nginxKeyPrefixes {
+		for _, s := range []string{pre, pre + "x", pre[:len(pre)-1], "," + pre[2:], pre[1:]} {
+			want := -1
+			if strings.HasPrefix(s, pre) {
+				want = k
+			}
+			if got := nginxKeyAt(s); got != want {
+				t.Errorf("nginxKeyAt(%q) = %d, want %d", s, got, want)
+			}
+		}
+	}
+}
+
+func TestNginxLevel(t *testing.T) {
+	for l := LevelDebug; l <= LevelEmerg; l++ {
+		name := l.String()
+		for _, s := range []string{name + "] ", name + "] x", name + "]", name + "]x", name + " ] ", name[:len(name)-1] + "] ", "x" + name + "] "} {
+			wantL, wantN := LevelNone, 0
+			if strings.HasPrefix(s, name+"] ") {
+				wantL, wantN = l, len(name)+2
+			}
+			if gotL, gotN := nginxLevel(s); gotL != wantL || gotN != wantN {
+				t.Errorf("nginxLevel(%q) = %v, %d, want %v, %d", s, gotL, gotN, wantL, wantN)
+			}
+			if gotL, gotN := nginxLevel([]byte(s)); gotL != wantL || gotN != wantN {
+				t.Errorf("nginxLevel([]byte(%q)) = %v, %d, want %v, %d", s, gotL, gotN, wantL, wantN)
+			}
+		}
+	}
 }
