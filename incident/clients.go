@@ -17,14 +17,26 @@ type clientSet struct {
 func (c *clientSet) len() int { return c.v4.n + len(c.other) }
 
 func (c *clientSet) add(ip string) {
-	if c.len() >= MaxClients {
-		return
-	}
 	if a, ok := parseIPv4(ip); ok {
-		c.v4.add(a)
-		return
+		c.addV4(a)
+	} else {
+		c.addText(ip)
 	}
-	c.addOther(ip, strings.Clone)
+}
+
+// addV4 adds an address that parseIPv4 read.
+func (c *clientSet) addV4(a uint32) {
+	if c.len() < MaxClients {
+		c.v4.add(a)
+	}
+}
+
+// addText adds an address that parseIPv4 does not take, which may be a
+// record's text.
+func (c *clientSet) addText(ip string) {
+	if c.len() < MaxClients {
+		c.addOther(ip, strings.Clone)
+	}
 }
 
 // addOther adds an address that is not kept as a number, through keep
@@ -121,26 +133,29 @@ func parseIPv4(s string) (uint32, bool) {
 		return 0, false
 	}
 	var a uint32
-	fields, digits, v := 0, 0, uint32(0)
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '.' {
-			if digits == 0 || fields == 3 && i < len(s) {
+	i := 0
+	for f := range 4 {
+		if f > 0 {
+			if s[i] != '.' {
 				return 0, false
 			}
-			a = a<<8 | v
-			fields++
-			digits, v = 0, 0
-			continue
+			i++
 		}
-		c := s[i]
-		if c < '0' || c > '9' || digits > 0 && v == 0 {
-			return 0, false // not a digit, or a leading zero
-		}
-		v = v*10 + uint32(c-'0')
-		digits++
-		if v > 255 {
+		if i == len(s) || s[i]-'0' > 9 {
 			return 0, false
 		}
+		v := uint32(s[i] - '0')
+		i++
+		// Up to two more digits, unless the first was a zero (a leading
+		// zero, or the field 0).
+		for n := 1; v != 0 && n < 3 && i < len(s) && s[i]-'0' <= 9; n++ {
+			v = v*10 + uint32(s[i]-'0')
+			i++
+		}
+		if v > 255 || i == len(s) && f < 3 {
+			return 0, false
+		}
+		a = a<<8 | v
 	}
-	return a, fields == 4
+	return a, i == len(s)
 }

@@ -30,6 +30,15 @@ func TestParseIPv4AgreesWithNetip(t *testing.T) {
 		}
 		texts = append(texts, string(b))
 	}
+	for range 20000 {
+		// Anything made of digits and dots, and the odd other byte.
+		const alphabet = "0123456789.......:x\x00\xff"
+		b := make([]byte, r.IntN(18))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		texts = append(texts, string(b))
+	}
 	for _, s := range texts {
 		a, err := netip.ParseAddr(s)
 		want := err == nil && a.Is4()

@@ -79,7 +79,8 @@ type Event struct {
 }
 
 // Engine groups matches into incidents. It expects records in time order
-// (see package timeline) and is not safe for concurrent use.
+// (see package timeline) and is not safe for concurrent use; Prepare,
+// which is, does the share of the work that needs no other record.
 type Engine struct {
 	cfg     Config
 	now     time.Time
@@ -96,13 +97,13 @@ type Engine struct {
 	recentEnd time.Time
 	pools     map[string]string
 	requests  map[reqKey]reqRef
-	// openGen counts the changes to open; lastFound is the incident find
-	// last found there, at lastGen.
-	openGen   uint64
-	lastFound *state
-	lastGen   uint64
-	markers   []marker
-	unknown   *Templates
+	// found caches open incidents in the slot of their key (foundSlot),
+	// so that most records find theirs without a map lookup by two
+	// strings. A slot holds nil or an incident in open: unsetOpen keeps
+	// it so.
+	found   [256]*state
+	markers []marker
+	unknown *Templates
 }
 
 // stateKey is what an open incident is found by: its group and subject.
@@ -111,6 +112,8 @@ type stateKey struct{ group, subject string }
 type state struct {
 	in         Incident
 	key        stateKey
+	slot       uint8 // foundSlot of key
+	inOpen     bool  // in Engine.open: set by setOpen and unsetOpen only
 	lastVHost  string
 	fastcgi    bool
 	pendingFor string    // pool name, for an incident keyed by an unmapped pool
@@ -120,9 +123,9 @@ type state struct {
 	roles      map[string]*rules.Rule
 	first      map[string]int64 // order in which each rule first appeared
 	seq        int64
-	vhosts     *topN
-	requests   *topN
-	scripts    *topN
+	vhosts     topN
+	requests   topN
+	scripts    topN
 	clients    clientSet
 	sources    []string
 	perRule    map[string]bool // rules with a sample already
@@ -189,6 +192,15 @@ func (e *Engine) Unknown() []Template { return e.unknown.List() }
 
 // Add takes one record and its match (nil when no rule matched).
 func (e *Engine) Add(en *parser.Entry, m *rules.Match) {
+	var p Prepared
+	Prepare(en, m, &p)
+	e.AddPrepared(en, m, &p)
+}
+
+// AddPrepared is Add for a record whose Prepare(en, m, p) is done,
+// maybe on another goroutine: a pipeline that matches records on every
+// core prepares them there too.
+func (e *Engine) AddPrepared(en *parser.Entry, m *rules.Match, p *Prepared) {
 	if en.Time.After(e.now) {
 		e.now = en.Time
 	}
@@ -196,8 +208,8 @@ func (e *Engine) Add(en *parser.Entry, m *rules.Match) {
 		e.Advance(e.now)
 	}
 	if m == nil {
-		if !en.Unparsed && rules.Severe(en) {
-			e.unknown.Add(en)
+		if p.unknown {
+			e.unknown.add(en, p.text)
 		}
 		return
 	}
@@ -206,21 +218,18 @@ func (e *Engine) Add(en *parser.Entry, m *rules.Match) {
 		e.addMarker(marker{en.Time, en.Server, r.Marker})
 		return
 	}
-	if r.Category == "lifecycle" {
-		return
+	if p.group == noGroup {
+		return // lifecycle: no incident
 	}
-	group, subject, kind := e.classify(en, m)
-	if group == "" {
-		return
-	}
-	st := e.find(en, m, group, subject)
+	group, kind := p.group.of(r), p.kind.of(r)
+	st := e.find(en, m, p, group)
 	if st == nil {
 		if r.Role == "context" {
 			return // context joins an incident, never starts one
 		}
-		st = e.start(group, subject, kind, en)
+		st = e.start(group, p.text, kind, en)
 	}
-	newRule, newSource := e.update(st, en, m)
+	newRule, newSource := e.update(st, en, m, p)
 	if kind == "pool" {
 		e.attachPool(st, m.Subject)
 	}
@@ -228,53 +237,6 @@ func (e *Engine) Add(en *parser.Entry, m *rules.Match) {
 	if en.Server == parser.Apache && en.PID != 0 {
 		e.requests[reqKey{en.Server, en.PID, en.TID}] = reqRef{st, en.Time}
 	}
-}
-
-// backendCategories are the categories whose rules describe the path from
-// the web server to its backend: one backend, one incident.
-var backendCategories = []string{"upstream", "capacity", "tls", "dns"}
-
-// classify returns the problem group, the subject the incident is about
-// and its kind. A pool subject is still a pool name here; find maps it to
-// the backend it serves.
-func (e *Engine) classify(en *parser.Entry, m *rules.Match) (group, subject, kind string) {
-	r := m.Rule
-	group = r.Group
-	kind = r.SubjectKind
-	subject = m.Subject
-	backend := slices.Contains(backendCategories, r.Category) || (r.SubjectKind == "pool" && r.HasServer(parser.FPM))
-	if group == "" {
-		group = r.ID
-		if backend {
-			group = "backend"
-		}
-	}
-	switch {
-	case backend:
-		if kind != "pool" {
-			subject = canonicalAddr(subject)
-		}
-	case r.Category == "application":
-		// PHP errors: one incident per kind of error and backend, with
-		// the scripts listed, rather than one per script.
-		subject, kind = en.UpstreamPeer(), "upstream"
-		if subject == "" {
-			subject, kind = en.Server.String(), "process"
-			if en.Module != "" {
-				subject = en.Module
-			}
-		}
-	case r.Category == "static" || r.Category == "client":
-		// Scanners probe many paths: one incident per kind and site.
-		subject, kind = en.VHost, "vhost"
-		if subject == "" {
-			subject, kind = en.Server.String(), "process"
-		}
-	}
-	if subject == "" {
-		subject, kind = en.Server.String(), "process"
-	}
-	return group, subject, kind
 }
 
 // canonicalAddr writes socket paths the way nginx names them, so that a
@@ -288,9 +250,11 @@ func canonicalAddr(s string) string {
 
 func key(group, subject string) stateKey { return stateKey{group, subject} }
 
-// find returns the incident a match belongs to, or nil.
-func (e *Engine) find(en *parser.Entry, m *rules.Match, group, subject string) *state {
+// find returns the incident of group and p's subject a match belongs
+// to, or nil.
+func (e *Engine) find(en *parser.Entry, m *rules.Match, p *Prepared, group string) *state {
 	r := m.Rule
+	subject := p.text
 	// Apache logs one request's failure in several records of the same
 	// thread within microseconds (AH00957 then AH01114; AH01102 then
 	// AH00898); only the first names the backend.
@@ -302,7 +266,7 @@ func (e *Engine) find(en *parser.Entry, m *rules.Match, group, subject string) *
 	if group == "backend" && r.SubjectKind == "pool" && r.HasServer(parser.FPM) {
 		return e.findPool(m.Subject)
 	}
-	if group == "backend" && isGroupName(subject) && en.VHost != "" {
+	if p.groupName && en.VHost != "" {
 		// nginx "no live upstreams" names the upstream{} group, not a
 		// peer: it belongs to the incident of the members failing for
 		// the same site.
@@ -316,14 +280,13 @@ func (e *Engine) find(en *parser.Entry, m *rules.Match, group, subject string) *
 			return best
 		}
 	}
-	// Records come in runs on one incident: the last one found is
-	// checked before the map, while no incident has opened or closed.
-	if st := e.lastFound; st != nil && e.lastGen == e.openGen && st.key.group == group && st.key.subject == subject {
+	slot := &e.found[p.slot]
+	if st := *slot; st != nil && st.key.group == group && st.key.subject == subject {
 		return st
 	}
 	k := key(group, subject)
 	if st, ok := e.open[k]; ok {
-		e.lastFound, e.lastGen = st, e.openGen
+		*slot = st
 		return st
 	}
 	// A symptom the closed incident already had, coming back soon: the
@@ -339,14 +302,39 @@ func (e *Engine) find(en *parser.Entry, m *rules.Match, group, subject string) *
 	return nil
 }
 
+// setOpen puts st in open, under its key, in place of any other there
+// (none so far: an incident is made or revived for a key with none).
+func (e *Engine) setOpen(st *state) {
+	if old := e.open[st.key]; old != nil && old != st {
+		e.unsetOpen(old)
+	}
+	e.open[st.key] = st
+	st.inOpen = true
+}
+
+// unsetOpen takes st out of open, and out of the cache of found.
+func (e *Engine) unsetOpen(st *state) {
+	delete(e.open, st.key)
+	st.inOpen = false
+	if slot := &e.found[st.slot]; *slot == st {
+		*slot = nil
+	}
+}
+
 // isGroupName reports a backend subject that is an upstream{} group name:
 // no port, no socket path.
 func isGroupName(s string) bool {
-	return !strings.ContainsAny(s, ":/[")
+	for i := range len(s) {
+		switch s[i] {
+		case ':', '/', '[':
+			return false
+		}
+	}
+	return true
 }
 
 func (e *Engine) isLive(st *state) bool {
-	if e.open[st.key] == st {
+	if st.inOpen {
 		return true
 	}
 	return slices.Contains(e.recent, st)
@@ -354,7 +342,7 @@ func (e *Engine) isLive(st *state) bool {
 
 // revive makes a recently closed incident open again.
 func (e *Engine) revive(st *state) *state {
-	if e.open[st.key] == st {
+	if st.inOpen {
 		return st
 	}
 	if i := slices.Index(e.recent, st); i >= 0 {
@@ -363,8 +351,7 @@ func (e *Engine) revive(st *state) *state {
 	if other, ok := e.open[st.key]; ok && other != st {
 		e.merge(st, other)
 	}
-	e.open[st.key] = st
-	e.openGen++
+	e.setOpen(st)
 	e.queue(st)
 	st.in.Open = true
 	if st.announced {
@@ -426,6 +413,7 @@ func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state 
 	subject = strings.Clone(subject)
 	st := &state{
 		key:      key(group, subject),
+		slot:     foundSlot(group, subject),
 		roles:    map[string]*rules.Rule{},
 		first:    map[string]int64{},
 		vhosts:   newTopN(64),
@@ -438,8 +426,7 @@ func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state 
 		CountsByRule: map[string]int64{}, Open: true,
 	}
 	st.in.ID = incidentID(&st.in)
-	e.open[st.key] = st
-	e.openGen++
+	e.setOpen(st)
 	e.queue(st)
 	return st
 }
@@ -454,13 +441,14 @@ func (e *Engine) attachPool(st *state, pool string) {
 	}
 }
 
-func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, newSource bool) {
+func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match, p *Prepared) (newRule, newSource bool) {
 	r := m.Rule
 	in := &st.in
 	// Records come in runs of one rule: a run is counted aside and put
 	// into CountsByRule when another rule comes or before it is read
 	// (flushCounts), not with two map operations per record.
-	if r == st.countRule {
+	sameRule := r == st.countRule
+	if sameRule {
 		st.countPend++
 	} else {
 		st.flushCounts()
@@ -493,26 +481,29 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, n
 	if st.perMinute > in.PeakPerMinute {
 		in.PeakPerMinute = st.perMinute
 	}
-	vhost := en.VHost
-	if vhost == "" || vhost == "_" {
-		vhost = en.Host
-	}
-	if vhost != "" {
-		st.vhosts.add(vhost)
+	if vhost := vhostOf(en); vhost != "" {
+		kept := st.vhosts.add(vhost, p.vhostHash)
 		if en.VHost != st.lastVHost {
-			st.lastVHost = strings.Clone(en.VHost)
+			// A copy: the table's, when it keeps this vhost (a backend
+			// serving several sites changes its last one often).
+			st.lastVHost = kept
+			if kept == "" || vhost != en.VHost {
+				st.lastVHost = strings.Clone(en.VHost)
+			}
 		}
 	}
 	if en.Request != "" {
-		st.requests.add(en.Request)
+		st.requests.add(en.Request, p.requestHash)
 	}
-	// Slow and killed requests name their script (the slowlog repeats
-	// the slow ones, so it is not counted again).
-	if s := m.Capture("script"); s != "" && m.Capture("child") != "" {
-		st.scripts.add(s)
+	if p.script {
+		s := scriptOf(m)
+		st.scripts.add(s, hashString(s))
 	}
-	if en.Client != "" {
-		st.clients.add(clientIP(en.Client))
+	switch p.client {
+	case clientV4:
+		st.clients.addV4(p.clientV4)
+	case clientText:
+		st.clients.addText(clientIP(en.Client))
 	}
 	if en.File != "" && !slices.Contains(st.sources, en.File) && len(st.sources) < 32 {
 		st.sources = append(st.sources, en.File)
@@ -521,13 +512,11 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match) (newRule, n
 	if r.HTTPStatus != 0 && !slices.Contains(st.statuses, r.HTTPStatus) {
 		st.statuses = append(st.statuses, r.HTTPStatus)
 	}
-	if strings.HasPrefix(en.Upstream, "fastcgi://") || en.Module == "proxy_fcgi" || strings.Contains(en.Message, "FCGI:") {
-		if !st.fastcgi {
-			st.fastcgi = true
-			e.adoptPendingPool(st)
-		}
+	if p.fastcgi && !st.fastcgi {
+		st.fastcgi = true
+		e.adoptPendingPool(st)
 	}
-	e.sample(st, en, r.ID)
+	e.sample(st, en, r.ID, sameRule)
 	return newRule, newSource
 }
 
@@ -557,9 +546,8 @@ func (e *Engine) adoptPendingPool(st *state) {
 func (e *Engine) merge(dst, src *state) {
 	dst.flushCounts()
 	src.flushCounts()
-	if e.open[src.key] == src {
-		delete(e.open, src.key)
-		e.openGen++
+	if src.inOpen {
+		e.unsetOpen(src)
 	}
 	if i := slices.Index(e.recent, src); i >= 0 {
 		e.recent = slices.Delete(e.recent, i, i+1)
@@ -605,9 +593,9 @@ func (e *Engine) merge(dst, src *state) {
 	for _, p := range b.Pools {
 		e.attachPool(dst, p)
 	}
-	dst.vhosts.merge(src.vhosts)
-	dst.requests.merge(src.requests)
-	dst.scripts.merge(src.scripts)
+	dst.vhosts.merge(&src.vhosts)
+	dst.requests.merge(&src.requests)
+	dst.scripts.merge(&src.scripts)
 	dst.clients.merge(&src.clients)
 	for _, s := range src.sources {
 		if !slices.Contains(dst.sources, s) {
@@ -646,13 +634,17 @@ const maxSamples = 12
 // would keep the whole block of input it lies in. The last record changes
 // with every record, so it is copied only when the incident stops taking
 // records or is handed out.
-func (e *Engine) sample(st *state, en *parser.Entry, ruleID string) {
+//
+// sameRule says the incident's record before was of the same rule, with
+// no merge since: that record found the rule sampled or no room left,
+// and so does this one.
+func (e *Engine) sample(st *state, en *parser.Entry, ruleID string, sameRule bool) {
 	s := Sample{Time: en.Time, File: en.File, Line: en.Line, RuleID: ruleID, Text: en.Raw}
 	if len(s.Text) > 4096 {
 		s.Text = s.Text[:4096]
 	}
 	st.last, st.lastOwned = s, false
-	if !st.perRule[ruleID] && len(st.in.Samples) < maxSamples-1 {
+	if !sameRule && !st.perRule[ruleID] && len(st.in.Samples) < maxSamples-1 {
 		st.perRule[ruleID] = true
 		s.Text = strings.Clone(s.Text)
 		st.last, st.lastOwned = s, true
@@ -717,7 +709,7 @@ func (e *Engine) closeQuiet() {
 		st := heap.Pop(&e.quiet).(*state)
 		st.queued = false
 		switch {
-		case e.open[st.key] != st:
+		case !st.inOpen:
 			// Closed or merged away since.
 		case e.now.Sub(st.in.End) > e.cfg.Gap:
 			closing = append(closing, st)
@@ -725,10 +717,11 @@ func (e *Engine) closeQuiet() {
 			e.queue(st) // records came since it was queued
 		}
 	}
-	sort.Slice(closing, func(i, j int) bool { return closing[i].in.End.Before(closing[j].in.End) })
+	if len(closing) > 1 { // most sweeps close none: no sort.Slice, which allocates
+		sort.Slice(closing, func(i, j int) bool { return closing[i].in.End.Before(closing[j].in.End) })
+	}
 	for _, st := range closing {
-		delete(e.open, st.key)
-		e.openGen++
+		e.unsetOpen(st)
 		st.in.Open = false
 		st.ownLast()
 		e.recent = append(e.recent, st)

@@ -136,9 +136,9 @@ func engineStrings(e *Engine) []string {
 		for _, s := range st.in.Samples {
 			out = append(out, s.Text)
 		}
-		for _, top := range []*topN{st.vhosts, st.requests, st.scripts} {
-			for _, c := range top.counts {
-				out = append(out, c.Value)
+		for _, top := range []*topN{&st.vhosts, &st.requests, &st.scripts} {
+			for _, e := range top.entries {
+				out = append(out, e.value)
 			}
 		}
 		for c := range st.clients.other {

@@ -36,8 +36,10 @@ func NewTemplates(max int) *Templates {
 }
 
 // Add counts one record under its template.
-func (ts *Templates) Add(en *parser.Entry) {
-	pattern := Mask(en.Message)
+func (ts *Templates) Add(en *parser.Entry) { ts.add(en, Mask(en.Message)) }
+
+// add counts a record whose template is pattern, Mask(en.Message).
+func (ts *Templates) add(en *parser.Entry, pattern string) {
 	k := en.Server.String() + "\x00" + en.Level.String() + "\x00" + pattern
 	t, ok := ts.byKey[k]
 	if !ok {

@@ -62,12 +62,15 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	eng := incident.New(o.engine)
 	rate := &report.Rate{}
 	// Matching a record needs no other record: it runs in timeline's
-	// worker pool, on every core, and emit gets the records in time order
-	// with their match for the engine, which needs that order.
+	// worker pool, on every core, and so does the engine's share of the
+	// work that needs the record and its match alone (incident.Prepare);
+	// emit gets the records in time order, for the engine, which needs
+	// that order.
 	type matched struct {
 		m       rules.Match
 		ok      bool
 		outside bool // before --since or from --until on
+		p       incident.Prepared
 	}
 	prepare := func(e *parser.Entry, v *matched) {
 		if !o.since.IsZero() && e.Time.Before(o.since) || !o.until.IsZero() && !e.Time.Before(o.until) {
@@ -79,6 +82,11 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 			return
 		}
 		v.m, v.ok = o.set.Match(e)
+		if v.ok {
+			incident.Prepare(e, &v.m, &v.p)
+		} else {
+			incident.Prepare(e, nil, &v.p)
+		}
 	}
 	emit := func(e *parser.Entry, v *matched) {
 		if v.outside {
@@ -95,7 +103,7 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 		if report.Problem(e, m) {
 			rate.Add(e.Time)
 		}
-		eng.Add(e, m)
+		eng.AddPrepared(e, m, &v.p)
 	}
 	if o.progress != nil {
 		o.progress.start()
