@@ -20,8 +20,8 @@ import (
 )
 
 // DefaultMemory is how many incidents a Spool holds before it writes a
-// run: a few megabytes, and more than a day of a busy server makes.
-const DefaultMemory = 4096
+// run, a few megabytes; twice that while a run is being written.
+const DefaultMemory = 2048
 
 // Spool collects incidents and gives them back in the order of cmp.
 // It is not safe for concurrent use.
@@ -30,8 +30,14 @@ type Spool struct {
 	memory int    // incidents held before a run is written
 	dir    string // where the temporary file goes; "" for os.TempDir
 
-	mem  []*incident.Incident
-	n    int
+	mem []*incident.Incident
+	n   int
+	// A run is written on a goroutine of its own, so that Add returns at
+	// once: writing holds its incidents until wait has its outcome.
+	writing []*incident.Incident
+	done    chan error
+
+	// Written by the goroutine that writes a run; read after wait.
 	f    *os.File // unlinked as soon as made; nil before the first run
 	size int64    // bytes written to f
 	runs []run
@@ -60,32 +66,53 @@ func New(dir string, memory int, cmp func(a, b *incident.Incident) int) *Spool {
 func (s *Spool) Len() int { return s.n }
 
 // Add keeps in. When memory is full, the incidents held are sorted and
-// written as a run. If the file cannot be made or written, the spool
-// keeps everything in memory from then on and Warning says why: nothing
-// added is lost.
+// written as a run, while the next ones are added. If the file cannot
+// be made or written, the spool keeps everything in memory from then on
+// and Warning says why: nothing added is lost.
 func (s *Spool) Add(in *incident.Incident) {
 	s.mem = append(s.mem, in)
 	s.n++
 	if len(s.mem) < s.memory || s.warn != nil {
 		return
 	}
-	if err := s.spill(); err != nil {
-		s.warn = fmt.Errorf("spool: %w; keeping every incident in memory", err)
+	if s.wait(); s.warn != nil {
 		return
 	}
-	clear(s.mem)
-	s.mem = s.mem[:0]
+	s.writing, s.mem = s.mem, make([]*incident.Incident, 0, s.memory)
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.spill(s.writing) }()
+}
+
+// wait waits for the run being written. If it failed, its incidents go
+// back to memory, and the spool writes no more runs.
+func (s *Spool) wait() {
+	if s.done == nil {
+		return
+	}
+	err := <-s.done
+	s.done = nil
+	if err != nil {
+		s.warn = fmt.Errorf("spool: %w; keeping every incident in memory", err)
+		s.mem = append(s.mem, s.writing...)
+	}
+	s.writing = nil
 }
 
 // Warning says why the spool fell back to memory; nil when it did not.
-func (s *Spool) Warning() error { return s.warn }
+func (s *Spool) Warning() error {
+	s.wait()
+	return s.warn
+}
 
 // Spilled is how many incidents are in the file.
-func (s *Spool) Spilled() int { return s.n - len(s.mem) }
+func (s *Spool) Spilled() int {
+	s.wait()
+	return s.n - len(s.mem)
+}
 
-// spill writes the incidents in memory as one sorted run. On failure
-// the file is cut back to where the run began.
-func (s *Spool) spill() error {
+// spill writes ins as one sorted run. On failure the file is cut back
+// to where the run began.
+func (s *Spool) spill(ins []*incident.Incident) error {
 	if s.f == nil {
 		f, err := os.CreateTemp(s.dir, "logtriage-spool-*")
 		if err != nil {
@@ -99,11 +126,11 @@ func (s *Spool) spill() error {
 		}
 		s.f = f
 	}
-	slices.SortStableFunc(s.mem, s.cmp)
+	slices.SortStableFunc(ins, s.cmp)
 	w := bufio.NewWriterSize(io.NewOffsetWriter(s.f, s.size), 64<<10)
 	var buf []byte
 	var size int64
-	for _, in := range s.mem {
+	for _, in := range ins {
 		buf = s.appendRecord(buf[:0], in)
 		n, err := w.Write(buf)
 		size += int64(n)
@@ -114,7 +141,7 @@ func (s *Spool) spill() error {
 	if err := w.Flush(); err != nil {
 		return s.undo(err)
 	}
-	s.runs = append(s.runs, run{off: s.size, size: size, n: len(s.mem)})
+	s.runs = append(s.runs, run{off: s.size, size: size, n: len(ins)})
 	s.size += size
 	return nil
 }
@@ -128,6 +155,7 @@ func (s *Spool) undo(err error) error {
 
 // Close releases the temporary file.
 func (s *Spool) Close() error {
+	s.wait()
 	if s.f == nil {
 		return nil
 	}
@@ -144,6 +172,7 @@ func (s *Spool) Err() error { return s.err }
 // the runs again; a read error ends it early and Err says why.
 func (s *Spool) All() iter.Seq2[int, *incident.Incident] {
 	return func(yield func(int, *incident.Incident) bool) {
+		s.wait()
 		s.err = nil
 		slices.SortStableFunc(s.mem, s.cmp)
 		if len(s.runs) == 0 {
