@@ -11,9 +11,11 @@ import (
 // matched per rule, and the records no rule matched, with samples, so
 // that an unknown kind of failure is never invisible.
 type Coverage struct {
-	Files     int
-	Parser    parser.Stats
-	Matched   map[string]int64 // by rule id
+	Files  int
+	Parser parser.Stats
+	// Matched counts by rule id; read it through ByRule or MatchedTotal,
+	// which add the run of one rule Count is in the middle of.
+	Matched   map[string]int64
 	Unmatched int64
 	// UnmatchedSevere counts unmatched records at level error or above
 	// (nginx/Apache) or WARNING and above (php-fpm): the ones that may be
@@ -22,6 +24,10 @@ type Coverage struct {
 	// Samples of unmatched severe records, first seen first.
 	UnmatchedSamples []string
 	maxSamples       int
+	// Records come in runs of one rule: a run is counted here, and put
+	// in Matched when another rule comes or Matched is read.
+	run  *Rule
+	runN int64
 }
 
 // NewCoverage returns an empty Coverage that keeps up to samples samples.
@@ -45,7 +51,11 @@ func (c *Coverage) Count(e *parser.Entry, m *Match) {
 		return // counted by the parser's stats
 	}
 	if m != nil {
-		c.Matched[m.Rule.ID]++
+		if m.Rule != c.run {
+			c.flush()
+			c.run = m.Rule
+		}
+		c.runN++
 		return
 	}
 	c.Unmatched++
@@ -64,8 +74,17 @@ func (c *Coverage) AddFile(st parser.Stats) {
 	c.Parser.Add(st, c.maxSamples)
 }
 
+// flush puts the current run in Matched.
+func (c *Coverage) flush() {
+	if c.run != nil {
+		c.Matched[c.run.ID] += c.runN
+	}
+	c.run, c.runN = nil, 0
+}
+
 // MatchedTotal is the number of records some rule matched.
 func (c *Coverage) MatchedTotal() int64 {
+	c.flush()
 	var n int64
 	for _, v := range c.Matched {
 		n += v
@@ -81,6 +100,7 @@ type RuleCount struct {
 
 // ByRule returns the match counts, most frequent first.
 func (c *Coverage) ByRule() []RuleCount {
+	c.flush()
 	out := make([]RuleCount, 0, len(c.Matched))
 	for id, n := range c.Matched {
 		out = append(out, RuleCount{id, n})

@@ -1,0 +1,45 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/logtriage/logtriage/parser"
+)
+
+// TestCoverageCountsRuns: records of one rule come in runs, which are
+// counted aside; whatever the interleaving, ByRule and MatchedTotal say
+// what a count per record would, also when read between two records.
+func TestCoverageCountsRuns(t *testing.T) {
+	a, b, c := &Rule{ID: "a"}, &Rule{ID: "b"}, &Rule{ID: "c"}
+	e := &parser.Entry{Level: parser.LevelError}
+	cov := NewCoverage(2)
+	want := map[string]int64{}
+	for i, r := range []*Rule{a, a, a, b, a, nil, c, c, nil, b, b, a} {
+		if r == nil {
+			cov.Count(e, nil)
+		} else {
+			cov.Count(e, &Match{Rule: r})
+			want[r.ID]++
+		}
+		if i == 7 { // mid-run
+			if got := cov.ByRule(); got[0] != (RuleCount{"a", 4}) || len(got) != 3 {
+				t.Fatalf("mid-run ByRule = %v", got)
+			}
+		}
+	}
+	got := map[string]int64{}
+	for _, rc := range cov.ByRule() {
+		got[rc.ID] = rc.Count
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ByRule (-want +got):\n%s", diff)
+	}
+	if n := cov.MatchedTotal(); n != 10 {
+		t.Errorf("MatchedTotal = %d, want 10", n)
+	}
+	if cov.Unmatched != 2 || cov.UnmatchedSevere != 2 {
+		t.Errorf("unmatched %d, severe %d, want 2 and 2", cov.Unmatched, cov.UnmatchedSevere)
+	}
+}
