@@ -50,11 +50,12 @@ func limitMemory() {
 }
 
 // keptLimit raises the soft limit to keptFactor times the heap the last
-// collection kept, once that is above the limit. analyze keeps every
-// incident for its report: a month of logs can keep hundreds of MB, and
-// under a limit below what is kept the collector runs without pause (a
-// run took three times as long). The limit never falls: what was kept
-// is needed.
+// collection kept, once that is above the limit. What is kept is
+// bounded by the incidents open at once (finished ones go to a spool),
+// but thousands of subjects in trouble at the same time can keep more
+// than the limit, and under a limit below what is kept the collector
+// runs without pause (a run took three times as long). The limit never
+// falls: what was kept is needed.
 type keptLimit struct {
 	limit int64
 	live  [1]metrics.Sample
