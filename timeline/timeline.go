@@ -164,10 +164,13 @@ type producer[T any] struct {
 	stopped bool      // ctx is done: drop records
 }
 
-// newBatch returns an empty batch, a recycled one if there is one.
+// newBatch returns an empty batch, a recycled one if there is one. Its
+// values are cleared here, on the input's goroutine, not by the merge
+// that recycled it: the merge is the one goroutine all records pass.
 func newBatch[T any](free <-chan *batch[T], prepared bool) *batch[T] {
 	select {
 	case b := <-free:
+		clear(b.values)
 		return b
 	default:
 		b := &batch[T]{entries: make([]parser.Entry, 0, batchLen), values: make([]T, batchLen)}
@@ -369,7 +372,6 @@ func (s *stream[T]) advance(done <-chan struct{}) bool {
 // batch, is bounded by the number of batches.
 func (s *stream[T]) recycle(b *batch[T]) {
 	b.entries = b.entries[:0]
-	clear(b.values)
 	select {
 	case s.free <- b:
 	default: // not reached: free has room for every batch of the input
