@@ -12,16 +12,13 @@ import (
 // A record is an incident written field by field: unsigned varints for
 // lengths and counts, signed ones for numbers, strings as length and
 // bytes, a slice or map as its length plus one (0 for nil), a time as
-// its Unix seconds and nanoseconds and the index of its zone in Spool.locs, so that
-// a time comes back with the same zone and prints the same. The record
-// is preceded by its length.
+// the index of its zone in Spool.locs and its Unix seconds and
+// nanoseconds, so that a time comes back with the same zone and prints
+// the same. In the file, each record is preceded by its length.
 
-// appendRecord appends in's record, with its length, to b.
+// appendRecord appends in's record, without its length, to b.
 func (s *Spool) appendRecord(b []byte, in *incident.Incident) []byte {
-	var e enc
-	e.b = b
-	e.b = append(e.b, make([]byte, binary.MaxVarintLen64)...) // room for the length
-	start := len(e.b)
+	e := enc{b: b}
 	e.str(in.ID)
 	e.str(in.Title)
 	e.str(in.Group)
@@ -63,14 +60,7 @@ func (s *Spool) appendRecord(b []byte, in *incident.Incident) []byte {
 	}
 	e.bool(in.DeployBlip)
 	e.bool(in.Open)
-
-	// Move the record back against its length.
-	var l [binary.MaxVarintLen64]byte
-	ln := binary.PutUvarint(l[:], uint64(len(e.b)-start))
-	at := start - binary.MaxVarintLen64
-	copy(e.b[at:], l[:ln])
-	n := copy(e.b[at+ln:], e.b[start:])
-	return e.b[:at+ln+n]
+	return e.b
 }
 
 func (s *Spool) time(e *enc, t time.Time) {

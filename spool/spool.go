@@ -8,6 +8,7 @@ package spool
 import (
 	"bufio"
 	"container/heap"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -93,7 +94,7 @@ func (s *Spool) wait() {
 	s.done = nil
 	if err != nil {
 		s.warn = fmt.Errorf("spool: %w; keeping every incident in memory", err)
-		s.mem = append(s.mem, s.writing...)
+		s.mem = append(s.writing, s.mem...) // added first: first among equals
 	}
 	s.writing = nil
 }
@@ -132,8 +133,13 @@ func (s *Spool) spill(ins []*incident.Incident) error {
 	var size int64
 	for _, in := range ins {
 		buf = s.appendRecord(buf[:0], in)
-		n, err := w.Write(buf)
+		var l [binary.MaxVarintLen64]byte
+		n, err := w.Write(binary.AppendUvarint(l[:0], uint64(len(buf))))
 		size += int64(n)
+		if err == nil {
+			n, err = w.Write(buf)
+			size += int64(n)
+		}
 		if err != nil {
 			return s.undo(err)
 		}
@@ -190,7 +196,9 @@ func (s *Spool) All() iter.Seq2[int, *incident.Incident] {
 		m := &merger{cmp: s.cmp}
 		for i, r := range s.runs {
 			rd := &runReader{s: s, r: bufio.NewReaderSize(io.NewSectionReader(s.f, r.off, r.size), 16<<10), left: r.n}
-			m.add(i, rd)
+			if s.err = m.add(i, rd); s.err != nil {
+				return
+			}
 		}
 		m.add(len(s.runs), &memReader{ins: s.mem})
 		for i := 0; m.Len() > 0; i++ {
@@ -224,8 +232,11 @@ func (rr *runReader) next() (*incident.Incident, error) {
 		return nil, nil
 	}
 	rr.left--
-	n, err := readUvarint(rr.r)
+	n, err := binary.ReadUvarint(rr.r)
 	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	if n > 1<<30 {
@@ -240,24 +251,6 @@ func (rr *runReader) next() (*incident.Incident, error) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	return in, nil
-}
-
-func readUvarint(r *bufio.Reader) (uint64, error) {
-	var x uint64
-	for shift := uint(0); shift < 64; shift += 7 {
-		b, err := r.ReadByte()
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return 0, err
-		}
-		x |= uint64(b&0x7f) << shift
-		if b < 0x80 {
-			return x, nil
-		}
-	}
-	return 0, errors.New("corrupt record length")
 }
 
 type memReader struct {
@@ -286,31 +279,17 @@ type head struct {
 	ord int
 }
 
-func (m *merger) add(ord int, src source) {
+// add puts src's first incident on the heap, if it has one.
+func (m *merger) add(ord int, src source) error {
 	in, err := src.next()
-	if err != nil || in == nil {
-		// A first read that fails is met again on the merge's first
-		// next: keep the source so that the error is not lost.
-		if err == nil {
-			return
-		}
-		m.heads = append(m.heads, head{src: &failed{err}, ord: -1})
-		heap.Fix(m, len(m.heads)-1)
-		return
+	if in != nil {
+		heap.Push(m, head{in: in, src: src, ord: ord})
 	}
-	heap.Push(m, head{in: in, src: src, ord: ord})
+	return err
 }
-
-type failed struct{ err error }
-
-func (f *failed) next() (*incident.Incident, error) { return nil, f.err }
 
 func (m *merger) next() (*incident.Incident, error) {
 	h := &m.heads[0]
-	if h.in == nil {
-		_, err := h.src.next()
-		return nil, err
-	}
 	out := h.in
 	in, err := h.src.next()
 	if err != nil {
@@ -328,9 +307,6 @@ func (m *merger) next() (*incident.Incident, error) {
 func (m *merger) Len() int { return len(m.heads) }
 func (m *merger) Less(i, j int) bool {
 	a, b := m.heads[i], m.heads[j]
-	if a.in == nil || b.in == nil {
-		return a.in == nil && b.in != nil // a failed source first
-	}
 	if c := m.cmp(a.in, b.in); c != 0 {
 		return c < 0
 	}
