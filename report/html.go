@@ -90,6 +90,7 @@ type htmlView struct {
 	Hidden      int
 	ReadSummary string
 	Chart       *svgChart
+	Rows        iter.Seq[htmlRow]      // the summary; nil when there is no incident
 	Incidents   iter.Seq[htmlIncident] // nil when there is none
 	Coverage    *htmlCoverage
 	Unknown     []htmlTemplateRow
@@ -114,18 +115,31 @@ type htmlSpan struct {
 	Code bool
 }
 
-type htmlIncident struct {
+// htmlRow is an incident's row in the summary table.
+type htmlRow struct {
 	N            int
 	Anchor       string
-	Title        string
+	SummaryTitle string
 	Sev          sevStyle
-	DeployBlip   bool
-	ID           string
 	Subject      string
 	Start        string
-	Window       string
 	Duration     string
 	Count        int64
+}
+
+func newHTMLRow(in *incident.Incident, i int) htmlRow {
+	return htmlRow{
+		N: i + 1, Anchor: "incident-" + strconv.Itoa(i+1), SummaryTitle: summaryTitle(in), Sev: styleOf(in.Severity),
+		Subject: subject(in), Start: fmtTime(in.Start), Duration: fmtDuration(in.Duration()), Count: in.Count,
+	}
+}
+
+type htmlIncident struct {
+	htmlRow
+	Title        string
+	DeployBlip   bool
+	ID           string
+	Window       string
 	Peak         int64
 	ByRule       []htmlCount
 	HTTPStatus   string
@@ -185,7 +199,15 @@ func newHTMLView(a *Analysis) *htmlView {
 	if ins.Len() == 0 {
 		v.ReadSummary = readSummary(a)
 	} else {
-		// Made as the template reads them, one at a time.
+		// Made as the template reads them, one at a time: the summary
+		// rows, then the incidents in full.
+		v.Rows = func(yield func(htmlRow) bool) {
+			for i, in := range ins.All() {
+				if !yield(newHTMLRow(in, i)) {
+					return
+				}
+			}
+		}
 		v.Incidents = func(yield func(htmlIncident) bool) {
 			for i, in := range ins.All() {
 				if !yield(newHTMLIncident(in, i)) {
@@ -194,16 +216,13 @@ func newHTMLView(a *Analysis) *htmlView {
 			}
 		}
 	}
-	bySeverity := map[rules.Severity]int{}
-	for _, in := range ins.All() {
-		bySeverity[in.Severity]++
-	}
+	sc := scanIncidents(a)
 	for s := rules.SeverityCritical; s > rules.SeverityNone; s-- {
-		if n := bySeverity[s]; n > 0 {
+		if n := sc.bySeverity[s]; n > 0 {
 			v.BySeverity = append(v.BySeverity, htmlSevCount{n, styleOf(s)})
 		}
 	}
-	v.Chart = newChart(a)
+	v.Chart = chartOf(a, sc)
 	if c := a.Coverage; c != nil {
 		hc := &htmlCoverage{NUnmatched: len(c.UnmatchedSamples), NUnparsed: len(c.Parser.UnparsedSamples)}
 		for _, r := range coverageRows(c) {
@@ -227,10 +246,8 @@ func newHTMLView(a *Analysis) *htmlView {
 
 func newHTMLIncident(in *incident.Incident, i int) htmlIncident {
 	h := htmlIncident{
-		N: i + 1, Anchor: "incident-" + strconv.Itoa(i+1), Title: incidentTitle(in), SummaryTitle: summaryTitle(in),
-		Sev: styleOf(in.Severity), DeployBlip: in.DeployBlip, ID: Clean(in.ID), Subject: subject(in),
-		Start: fmtTime(in.Start), Duration: fmtDuration(in.Duration()),
-		Count: in.Count, Peak: in.PeakPerMinute,
+		htmlRow: newHTMLRow(in, i), Title: incidentTitle(in), DeployBlip: in.DeployBlip, ID: Clean(in.ID),
+		Peak:   in.PeakPerMinute,
 		VHosts: htmlCounts(in.VHosts), Requests: htmlCounts(in.Requests), Scripts: htmlCounts(in.Scripts),
 		RootRule: Clean(in.RootCause.RuleID), RootTitle: Clean(in.RootCause.Title), RootCause: prose(in.RootCause.Cause),
 	}
@@ -380,10 +397,46 @@ type svgBar struct {
 
 type svgTick struct{ X, Label string }
 
+// incidentScan is what the chart and the summary need from the whole
+// list of incidents, found in one pass over it.
+type incidentScan struct {
+	bySeverity map[rules.Severity]int
+	lo, hi     time.Time            // the earliest start and the latest end
+	drawn      []*incident.Incident // the first maxDrawn, to draw
+	total      int
+}
+
+func scanIncidents(a *Analysis) incidentScan {
+	sc := incidentScan{bySeverity: map[rules.Severity]int{}, total: a.incidents().Len()}
+	for _, in := range a.incidents().All() {
+		sc.bySeverity[in.Severity]++
+		sc.widen(in.Start, in.End)
+		if len(sc.drawn) < maxDrawn {
+			sc.drawn = append(sc.drawn, in)
+		}
+	}
+	return sc
+}
+
+// widen makes the span take in s to e; a zero s is no time at all.
+func (sc *incidentScan) widen(s, e time.Time) {
+	if s.IsZero() {
+		return
+	}
+	if sc.lo.IsZero() || s.Before(sc.lo) {
+		sc.lo = s
+	}
+	if sc.hi.IsZero() || e.After(sc.hi) {
+		sc.hi = e
+	}
+}
+
 // newChart lays out the timeline of the report window, or returns nil
 // when there is nothing to draw.
-func newChart(a *Analysis) *svgChart {
-	from, to, ok := chartWindow(a)
+func newChart(a *Analysis) *svgChart { return chartOf(a, scanIncidents(a)) }
+
+func chartOf(a *Analysis, sc incidentScan) *svgChart {
+	from, to, ok := windowOf(a, sc)
 	if !ok {
 		return nil
 	}
@@ -430,14 +483,7 @@ func newChart(a *Analysis) *svgChart {
 	c.RateTop, c.RateBase = num(rateTop), num(base)
 
 	lanesTop := base + 10
-	var drawn []*incident.Incident
-	for _, in := range a.incidents().All() {
-		if len(drawn) == maxDrawn {
-			break
-		}
-		drawn = append(drawn, in)
-	}
-	lanes := c.placeIncidents(drawn, a.incidents().Len(), x, lanesTop)
+	lanes := c.placeIncidents(sc.drawn, sc.total, x, lanesTop)
 	bottom := base
 	if lanes > 0 {
 		bottom = lanesTop + float64(lanes)*laneHeight
@@ -531,25 +577,13 @@ func (c *svgChart) placeIncidents(ins []*incident.Incident, total int, x func(ti
 // the caller gave one, else from the first to the last problem record or
 // incident. A window shorter than a minute is widened to one, so that a
 // single burst is not stretched across the page.
-func chartWindow(a *Analysis) (from, to time.Time, ok bool) {
-	var lo, hi time.Time
-	widen := func(s, e time.Time) {
-		if s.IsZero() {
-			return
-		}
-		if lo.IsZero() || s.Before(lo) {
-			lo = s
-		}
-		if hi.IsZero() || e.After(hi) {
-			hi = e
-		}
-	}
+func chartWindow(a *Analysis) (from, to time.Time, ok bool) { return windowOf(a, scanIncidents(a)) }
+
+func windowOf(a *Analysis, sc incidentScan) (from, to time.Time, ok bool) {
 	if a.Rate.Total() > 0 {
-		widen(a.Rate.Start(), a.Rate.End())
+		sc.widen(a.Rate.Start(), a.Rate.End())
 	}
-	for _, in := range a.incidents().All() {
-		widen(in.Start, in.End)
-	}
+	lo, hi := sc.lo, sc.hi
 	if lo.IsZero() {
 		return from, to, false
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -588,5 +590,48 @@ func TestTimesKeepTheirZone(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), `"start": "2026-11-21T20:57:15+01:00"`) {
 		t.Errorf("JSON start not RFC 3339 in the incident's zone")
+	}
+}
+
+// passes is a List that counts how often it is read to the end.
+type passes struct {
+	List
+	n int
+}
+
+func (p *passes) All() iter.Seq2[int, *incident.Incident] {
+	return func(yield func(int, *incident.Incident) bool) {
+		for i, in := range p.List {
+			if !yield(i, in) {
+				return
+			}
+		}
+		p.n++
+	}
+}
+
+// TestWritersReadIncidentsFewTimes: a spooled list is decoded again on
+// every pass, so each writer reads it a fixed, small number of times.
+func TestWritersReadIncidentsFewTimes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		write func(io.Writer, *Analysis) error
+		max   int
+	}{
+		{"json", JSON, 1},
+		{"markdown", Markdown, 2},
+		{"text", Text, 3}, // widths, rows, details
+		{"table", func(w io.Writer, a *Analysis) error { return Table(w, a, Style{}) }, 3},
+		{"html", HTML, 3}, // counts and chart, rows, details
+	} {
+		a := testAnalysis()
+		p := &passes{List: a.Incidents.(List)}
+		a.Incidents = p
+		if err := tc.write(io.Discard, a); err != nil {
+			t.Fatal(err)
+		}
+		if p.n == 0 || p.n > tc.max {
+			t.Errorf("%s read the incidents %d times, want 1 to %d", tc.name, p.n, tc.max)
+		}
 	}
 }
