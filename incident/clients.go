@@ -16,14 +16,6 @@ type clientSet struct {
 
 func (c *clientSet) len() int { return c.v4.n + len(c.other) }
 
-func (c *clientSet) add(ip string) {
-	if a, ok := parseIPv4(ip); ok {
-		c.addV4(a)
-	} else {
-		c.addText(ip)
-	}
-}
-
 // addV4 adds an address that parseIPv4 read.
 func (c *clientSet) addV4(a uint32) {
 	if c.len() < MaxClients {

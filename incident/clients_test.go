@@ -84,3 +84,12 @@ func TestClientSetV4AgainstMap(t *testing.T) {
 		t.Errorf("%d clients, want the cap %d", set.len(), MaxClients)
 	}
 }
+
+// add is what the engine does with a prepared client.
+func (c *clientSet) add(ip string) {
+	if a, ok := parseIPv4(ip); ok {
+		c.addV4(a)
+	} else {
+		c.addText(ip)
+	}
+}

@@ -321,18 +321,6 @@ func (e *Engine) unsetOpen(st *state) {
 	}
 }
 
-// isGroupName reports a backend subject that is an upstream{} group name:
-// no port, no socket path.
-func isGroupName(s string) bool {
-	for i := range len(s) {
-		switch s[i] {
-		case ':', '/', '[':
-			return false
-		}
-	}
-	return true
-}
-
 func (e *Engine) isLive(st *state) bool {
 	if st.inOpen {
 		return true

@@ -188,3 +188,6 @@ func TestTemplatesBounded(t *testing.T) {
 		t.Fatalf("templates %+v", l)
 	}
 }
+
+// Add counts one record under its template.
+func (ts *Templates) Add(en *parser.Entry) { ts.add(en, Mask(en.Message)) }

@@ -233,3 +233,7 @@ func word(s string) uint64 {
 	}
 	return w
 }
+
+// isGroupName reports a backend subject that is an upstream{} group name:
+// no port, no socket path.
+func isGroupName(s string) bool { return !strings.ContainsAny(s, ":/[") }

@@ -35,9 +35,6 @@ func NewTemplates(max int) *Templates {
 	return &Templates{max: max, byKey: map[string]*Template{}}
 }
 
-// Add counts one record under its template.
-func (ts *Templates) Add(en *parser.Entry) { ts.add(en, Mask(en.Message)) }
-
 // add counts a record whose template is pattern, Mask(en.Message).
 func (ts *Templates) add(en *parser.Entry, pattern string) {
 	k := en.Server.String() + "\x00" + en.Level.String() + "\x00" + pattern
