@@ -129,8 +129,13 @@ func randomText(rng *rand.Rand) string {
 func checkSearches(t *testing.T, s string) {
 	t.Helper()
 	var e Entry
-	if got, _ := nginxContext(&e, s); got != plainNginxContext(s) {
+	got, resolver := nginxContext(&e, s)
+	if got != plainNginxContext(s) {
 		t.Errorf("nginxContext(%q) = %d, want %d", s, got, plainNginxContext(s))
+	}
+	// Without a context, the parser looks for a resolver's.
+	if want := strings.LastIndex(s, resolverKey); got < 0 && resolver != want {
+		t.Errorf("nginxContext(%q) resolver at %d, want %d", s, resolver, want)
 	}
 	if diff := cmp.Diff(plainNginxFields(s), e); diff != "" {
 		t.Errorf("context fields of %q (-want +got):\n%s", s, diff)
