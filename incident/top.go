@@ -10,8 +10,9 @@ import (
 // costs no more memory than a few. It keeps copies of the values, not the
 // records' text they are part of.
 //
-// Values come with their hash (hashString, computed with the rest of a
-// Prepared record, on any core): a value is looked up by its hash in a
+// Values come with their hash (hashString; for vhosts and requests,
+// computed with the rest of a Prepared record, on any core; the rare
+// script of a slow request is hashed by the engine): a value is looked up by its hash in a
 // small open-addressing table, and its text is compared only when the
 // hashes agree. So a full table turns away a value it has no room for,
 // the common case (most request lines are seen once), without hashing
