@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -286,12 +287,13 @@ func (c *digestCmd) delivery() (*delivery, error) {
 // deliver prints the report or mails it.
 func (d *delivery) deliver(e *env, a *report.Analysis, format string) error {
 	if len(d.to) == 0 {
-		var buf bytes.Buffer
-		if err := render(&buf, a, format, report.Style{}); err != nil {
+		// Written as it is made: a first run over weeks of logs can make
+		// a report larger than memory should hold.
+		w := bufio.NewWriter(e.stdout)
+		if err := render(w, a, format, report.Style{}); err != nil {
 			return err
 		}
-		_, err := io.Copy(e.stdout, &buf)
-		return err
+		return w.Flush()
 	}
 	var text, html bytes.Buffer
 	if err := report.Text(&text, a); err != nil {
