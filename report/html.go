@@ -31,10 +31,11 @@ func HTML(w io.Writer, a *Analysis) error {
 	if a == nil {
 		a = &Analysis{}
 	}
-	if err := htmlTemplate.Execute(w, newHTMLView(a)); err != nil {
+	v := newHTMLView(a)
+	if err := htmlTemplate.Execute(w, v); err != nil {
 		return err
 	}
-	return a.incidents().Err()
+	return v.err
 }
 
 // sevStyle is how a severity looks: white text on Fg passes WCAG AA
@@ -94,6 +95,14 @@ type htmlView struct {
 	Incidents   iter.Seq[htmlIncident] // nil when there is none
 	Coverage    *htmlCoverage
 	Unknown     []htmlTemplateRow
+	err         error // the first pass over the incidents that stopped short
+}
+
+// pass notes why a pass over ins stopped short, if it did.
+func (v *htmlView) pass(ins Incidents) {
+	if v.err == nil {
+		v.err = ins.Err()
+	}
 }
 
 type htmlKV struct{ Key, Value string }
@@ -207,6 +216,7 @@ func newHTMLView(a *Analysis) *htmlView {
 					return
 				}
 			}
+			v.pass(ins)
 		}
 		v.Incidents = func(yield func(htmlIncident) bool) {
 			for i, in := range ins.All() {
@@ -214,9 +224,11 @@ func newHTMLView(a *Analysis) *htmlView {
 					return
 				}
 			}
+			v.pass(ins)
 		}
 	}
 	sc := scanIncidents(a)
+	v.pass(ins)
 	for s := rules.SeverityCritical; s > rules.SeverityNone; s-- {
 		if n := sc.bySeverity[s]; n > 0 {
 			v.BySeverity = append(v.BySeverity, htmlSevCount{n, styleOf(s)})
@@ -431,10 +443,8 @@ func (sc *incidentScan) widen(s, e time.Time) {
 	}
 }
 
-// newChart lays out the timeline of the report window, or returns nil
-// when there is nothing to draw.
-func newChart(a *Analysis) *svgChart { return chartOf(a, scanIncidents(a)) }
-
+// chartOf lays out the timeline of the report window, or returns nil
+// when there is nothing to draw; sc is scanIncidents(a).
 func chartOf(a *Analysis, sc incidentScan) *svgChart {
 	from, to, ok := windowOf(a, sc)
 	if !ok {
@@ -573,12 +583,11 @@ func (c *svgChart) placeIncidents(ins []*incident.Incident, total int, x func(ti
 	return len(ends)
 }
 
-// chartWindow is the time the timeline spans: the requested window where
+// windowOf is the time the timeline spans: the requested window where
 // the caller gave one, else from the first to the last problem record or
-// incident. A window shorter than a minute is widened to one, so that a
-// single burst is not stretched across the page.
-func chartWindow(a *Analysis) (from, to time.Time, ok bool) { return windowOf(a, scanIncidents(a)) }
-
+// incident (sc is scanIncidents(a)). A window shorter than a minute is
+// widened to one, so that a single burst is not stretched across the
+// page.
 func windowOf(a *Analysis, sc incidentScan) (from, to time.Time, ok bool) {
 	if a.Rate.Total() > 0 {
 		sc.widen(a.Rate.Start(), a.Rate.End())

@@ -451,3 +451,7 @@ func TestChartWindowInTheHeadersZone(t *testing.T) {
 		t.Errorf("header zone %q, window %v – %v; want both in UTC", zone(a), from, to)
 	}
 }
+
+func newChart(a *Analysis) *svgChart { return chartOf(a, scanIncidents(a)) }
+
+func chartWindow(a *Analysis) (from, to time.Time, ok bool) { return windowOf(a, scanIncidents(a)) }

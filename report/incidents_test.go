@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"iter"
@@ -632,6 +633,26 @@ func TestWritersReadIncidentsFewTimes(t *testing.T) {
 		}
 		if p.n == 0 || p.n > tc.max {
 			t.Errorf("%s read the incidents %d times, want 1 to %d", tc.name, p.n, tc.max)
+		}
+	}
+}
+
+// broken is a List whose reads all stop short.
+type broken struct{ List }
+
+func (broken) Err() error { return errors.New("spool: unexpected EOF") }
+
+// TestWritersSayWhenIncidentsStopShort: a list that could not be read
+// whole makes every writer fail, not write a report that lacks incidents.
+func TestWritersSayWhenIncidentsStopShort(t *testing.T) {
+	for name, write := range map[string]func(io.Writer, *Analysis) error{
+		"json": JSON, "markdown": Markdown, "text": Text, "html": HTML,
+		"table": func(w io.Writer, a *Analysis) error { return Table(w, a, Style{}) },
+	} {
+		a := testAnalysis()
+		a.Incidents = broken{a.Incidents.(List)}
+		if err := write(io.Discard, a); err == nil || !strings.Contains(err.Error(), "unexpected EOF") {
+			t.Errorf("%s: err %v, want the list's", name, err)
 		}
 	}
 }
