@@ -104,6 +104,10 @@ type Engine struct {
 	found   [256]*state
 	markers []marker
 	unknown *Templates
+	// unowned lists the incidents whose last record's text is not a copy,
+	// once OwnText was called: the next call copies theirs.
+	unowned  []*state
+	ownsText bool // OwnText was called: unowned is kept
 }
 
 // stateKey is what an open incident is found by: its group and subject.
@@ -131,6 +135,7 @@ type state struct {
 	perRule    map[string]bool // rules with a sample already
 	last       Sample
 	lastOwned  bool // last.Text is a copy, not the record's own text
+	listed     bool // in Engine.unowned
 	// countRule is the rule of the last record, in roles; its records
 	// not yet in CountsByRule are countPend.
 	countRule *rules.Rule
@@ -604,6 +609,9 @@ func (e *Engine) merge(dst, src *state) {
 	sort.SliceStable(a.Samples, func(i, j int) bool { return a.Samples[i].Time.Before(a.Samples[j].Time) })
 	if src.last.Time.After(dst.last.Time) {
 		dst.last, dst.lastOwned = src.last, src.lastOwned
+		if !dst.lastOwned {
+			e.disowned(dst)
+		}
 	}
 	dst.fastcgi = dst.fastcgi || src.fastcgi
 	for k, ref := range e.requests {
@@ -632,6 +640,7 @@ func (e *Engine) sample(st *state, en *parser.Entry, ruleID string, sameRule boo
 		s.Text = s.Text[:4096]
 	}
 	st.last, st.lastOwned = s, false
+	e.disowned(st)
 	if !sameRule && !st.perRule[ruleID] && len(st.in.Samples) < maxSamples-1 {
 		st.perRule[ruleID] = true
 		s.Text = strings.Clone(s.Text)
@@ -645,6 +654,38 @@ func (st *state) flushCounts() {
 	if st.countPend > 0 {
 		st.in.CountsByRule[st.countRule.ID] += st.countPend
 		st.countPend = 0
+	}
+}
+
+// OwnText copies what the engine keeps of the records' text and still
+// shares with them, the last record of each open incident, so that the
+// text of the records added so far may change after it returns (see
+// timeline.MergeReusing). Everything else the engine keeps is a copy
+// from the start.
+func (e *Engine) OwnText() {
+	if !e.ownsText {
+		// From now on the incidents that take a record are listed; those
+		// before are all in open or already own theirs.
+		e.ownsText = true
+		for _, st := range e.open {
+			st.ownLast()
+		}
+		return
+	}
+	for i, st := range e.unowned {
+		st.ownLast()
+		st.listed = false
+		e.unowned[i] = nil
+	}
+	e.unowned = e.unowned[:0]
+}
+
+// disowned notes that st's last record's text is the record's own, for
+// OwnText to copy.
+func (e *Engine) disowned(st *state) {
+	if e.ownsText && !st.listed {
+		st.listed = true
+		e.unowned = append(e.unowned, st)
 	}
 }
 

@@ -166,8 +166,9 @@ func ParseLevel(s string) (Level, bool) {
 // Records read by Scan (or from a LineReader) do not own their text: Raw
 // lies in the block of input it was read into, a few dozen kilobytes
 // shared with the records around it, so parsing costs no allocation per
-// record. The strings are immutable and stay valid, but any of them kept
-// keeps its whole block alive. Code that keeps an entry's strings beyond
+// record. The strings are immutable and stay valid (unless the blocks
+// were lent through Options.Block, whose owner says for how long), but
+// any of them kept keeps its whole block alive. Code that keeps an entry's strings beyond
 // the record (samples, tables of values, templates) keeps a copy
 // (strings.Clone) of what it keeps, so that memory follows what is kept
 // and not the input. Records fed one line at a time with Feed own their

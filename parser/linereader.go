@@ -10,11 +10,11 @@ import (
 // 2048 bytes and Apache 8192, so anything near this is not a log line.
 const DefaultMaxLine = 1 << 20
 
-// blockSize is the size of the blocks LineReader reads into, and minRead
-// the least room in a block worth a read: a block with less is left for a
-// new one.
+// BlockSize is the size of the blocks LineReader reads into (a line too
+// long for one gets a larger block of its own), and minRead the least
+// room in a block worth a read: a block with less is left for a new one.
 const (
-	blockSize = 32 << 10
+	BlockSize = 32 << 10
 	minRead   = 2 << 10
 )
 
@@ -37,7 +37,27 @@ type LineReader struct {
 	fill   int
 	offset int64 // offset of the next line
 	lineNo int
-	err    error // sticky: returned once the lines before it are out
+	err    error         // sticky: returned once the lines before it are out
+	get    func() []byte // lends blocks of BlockSize; nil: make them
+}
+
+// SetBlock makes the reader take its blocks of BlockSize bytes from get
+// instead of allocating them: a block that is not new need not be
+// zeroed, and no garbage is left for the collector. The reader never
+// reads a block's bytes beyond those it read into it. The text of the
+// lines returned lies in those blocks, so it stays unchanged only as
+// long as get's owner does not lend a block again. A nil get restores
+// allocation.
+func (lr *LineReader) SetBlock(get func() []byte) { lr.get = get }
+
+// newBlock returns an empty block of size bytes.
+func (lr *LineReader) newBlock(size int) []byte {
+	if size == BlockSize && lr.get != nil {
+		if b := lr.get(); len(b) >= BlockSize {
+			return b[:BlockSize:BlockSize]
+		}
+	}
+	return make([]byte, size)
 }
 
 // NewLineReader returns a LineReader with lines capped at max bytes
@@ -93,11 +113,11 @@ func (lr *LineReader) Next() (Line, error) {
 func (lr *LineReader) read() {
 	if len(lr.block)-lr.fill < minRead {
 		unread := lr.fill - lr.next
-		size := blockSize
+		size := BlockSize
 		for size < 2*unread+minRead {
 			size *= 2
 		}
-		block := make([]byte, size)
+		block := lr.newBlock(size)
 		copy(block, lr.block[lr.next:lr.fill])
 		lr.block, lr.next, lr.fill = block, 0, unread
 	}
@@ -141,7 +161,7 @@ func (lr *LineReader) cut() Line {
 		// after the kept text, or in a new one.
 		lr.fill = lr.next
 		if len(lr.block)-lr.fill < minRead {
-			lr.block, lr.next, lr.fill = make([]byte, blockSize), 0, 0
+			lr.block, lr.next, lr.fill = lr.newBlock(BlockSize), 0, 0
 		}
 		lr.fill += lr.readAt(lr.fill)
 	}

@@ -1,11 +1,15 @@
 package parser
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -93,9 +97,9 @@ func TestLineReaderKeepsText(t *testing.T) {
 	for i := range 5000 {
 		// Lengths from 0 to beyond a block, so that lines straddle block
 		// ends and some need a bigger block.
-		n := (i * 7919) % (blockSize / 3)
+		n := (i * 7919) % (BlockSize / 3)
 		if i%500 == 0 {
-			n = 3 * blockSize
+			n = 3 * BlockSize
 		}
 		line := strings.Repeat(string(rune('a'+i%26)), n)
 		if i%3 == 0 {
@@ -144,7 +148,7 @@ func TestLineReaderKeepsText(t *testing.T) {
 // Cut lines in a row, with the dropped tails longer than a block, and a
 // cut last line without a newline.
 func TestLineReaderCuts(t *testing.T) {
-	long := strings.Repeat("x", 5*blockSize)
+	long := strings.Repeat("x", 5*BlockSize)
 	in := long + "\n" + long + "\nshort\n" + long
 	got, err := readLines(t, iotest.HalfReader(strings.NewReader(in)), 10)
 	if err != nil {
@@ -173,3 +177,118 @@ func TestLineReaderNoProgress(t *testing.T) {
 type emptyReader struct{}
 
 func (emptyReader) Read([]byte) (int, error) { return 0, nil }
+
+// dirtyBlocks lends blocks full of line ends, as blocks read into before
+// are, and remembers them.
+type dirtyBlocks struct{ lent [][]byte }
+
+func (d *dirtyBlocks) get() []byte {
+	b := make([]byte, BlockSize)
+	for i := range b {
+		b[i] = "\n\r\nx"[i%4]
+	}
+	d.lent = append(d.lent, b)
+	return b
+}
+
+// holds reports whether text lies in one of the lent blocks.
+func (d *dirtyBlocks) holds(text []byte) bool {
+	if len(text) == 0 {
+		return true
+	}
+	for _, b := range d.lent {
+		start, end := uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&b[len(b)-1]))
+		if p := uintptr(unsafe.Pointer(&text[0])); p >= start && p+uintptr(len(text))-1 <= end {
+			return true
+		}
+	}
+	return false
+}
+
+// A reader given blocks that were read into before reads the same lines
+// as one that makes its own: it never looks past what it read into a
+// block. Most lines lie in the lent blocks; a line longer than a block
+// gets a larger one of its own, which the lines after it share.
+func TestLineReaderLentBlocks(t *testing.T) {
+	var in strings.Builder
+	for i := range 2000 {
+		n := (i * 7919) % (BlockSize / 8)
+		if i%700 == 0 {
+			n = 2 * BlockSize
+		}
+		in.WriteString(strings.Repeat(string(rune('a'+i%26)), n))
+		if i%3 == 0 {
+			in.WriteString("\r")
+		}
+		in.WriteString("\n")
+	}
+	in.WriteString("last line, no newline")
+	for _, max := range []int{0, 1000} {
+		for _, r := range []struct {
+			name string
+			r    func(io.Reader) io.Reader
+		}{{"whole", func(r io.Reader) io.Reader { return r }}, {"half", iotest.HalfReader}} {
+			t.Run(fmt.Sprintf("%s/%d", r.name, max), func(t *testing.T) {
+				want, err := readLines(t, r.r(strings.NewReader(in.String())), max)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := &dirtyBlocks{}
+				lr := NewLineReader(r.r(strings.NewReader(in.String())), max)
+				lr.SetBlock(d.get)
+				var got []Line
+				inBlocks := 0
+				for {
+					l, err := lr.Next()
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if d.holds(l.Text) {
+						inBlocks++
+					}
+					l.Text = append([]byte(nil), l.Text...)
+					got = append(got, l)
+				}
+				// Not cmp.Diff: it takes seconds over megabytes of lines.
+				if len(got) != len(want) {
+					t.Fatalf("%d lines, want %d", len(got), len(want))
+				}
+				for i, w := range want {
+					if g := got[i]; !bytes.Equal(g.Text, w.Text) || g.Offset != w.Offset || g.Number != w.Number || g.Cut != w.Cut {
+						t.Fatalf("line %d: %d bytes at %d (cut %v), want %d bytes at %d (cut %v)", w.Number, len(g.Text), g.Offset, g.Cut, len(w.Text), w.Offset, w.Cut)
+					}
+				}
+				if inBlocks < len(got)*3/4 || len(d.lent) < 10 {
+					t.Errorf("%d of %d lines in %d lent blocks", inBlocks, len(got), len(d.lent))
+				}
+			})
+		}
+	}
+}
+
+// Scan reads into the blocks Options.Block lends: the records' text
+// lies in them.
+func TestScanLentBlocks(t *testing.T) {
+	var in strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&in, "2026/11/21 10:00:%02d [error] 1#1: *%d connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: a\n", i%60, i)
+	}
+	d := &dirtyBlocks{}
+	var want, got []string
+	Scan(strings.NewReader(in.String()), Options{Location: time.UTC}, func(e *Entry) { want = append(want, e.Raw) })
+	Scan(strings.NewReader(in.String()), Options{Location: time.UTC, Block: d.get}, func(e *Entry) {
+		if !d.holds(unsafe.Slice(unsafe.StringData(e.Raw), len(e.Raw))) {
+			t.Fatalf("record at line %d is not in a lent block", e.Line)
+		}
+		got = append(got, strings.Clone(e.Raw))
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-own blocks +lent blocks):\n%s", diff)
+	}
+	if len(d.lent) < 5 {
+		t.Errorf("%d blocks lent", len(d.lent))
+	}
+}

@@ -27,6 +27,11 @@ type Options struct {
 	// Samples is how many unparsed lines Stats keeps. Zero means
 	// DefaultSamples.
 	Samples int
+	// Block, when set, gives Scan the blocks of BlockSize bytes it reads
+	// into (see LineReader.SetBlock) instead of new ones. The records'
+	// text lies in them, so whoever lends them decides how long that
+	// text stays valid.
+	Block func() []byte
 }
 
 // Stats counts what a Parser saw.
@@ -407,6 +412,7 @@ func Scan(r io.Reader, opt Options, emit func(*Entry)) (Stats, error) {
 // that has one (zero, not that of the record before the part).
 func (p *Parser) Scan(r io.Reader, emit func(*Entry)) (Stats, error) {
 	lr := NewLineReader(r, 0)
+	lr.SetBlock(p.opt.Block)
 	for {
 		l, err := lr.Next()
 		if err != nil {

@@ -74,6 +74,7 @@ type splitter struct {
 	stopped bool // ctx was done before the last part was cut
 	index   int  // of the next part
 	prev    *tail
+	blocks  *blockPool // lends the parts' text blocks; nil: none
 }
 
 // A cutter cuts an input into parts, in order.
@@ -265,11 +266,14 @@ type part[T any] struct {
 	index     int
 	q         chan *batch[T]
 	prev, own *tail
+	// blocks are the text blocks lent to the part's parser, for the
+	// merge to take back once q is closed.
+	blocks [][]byte
 }
 
 // split parses the input on every core, in parts handed to parts in
 // order, and returns the input's counts and error.
-func split[T any](ctx context.Context, s *splitter, parts chan<- chan *batch[T], free chan *batch[T], work chan<- *batch[T]) (parser.Stats, error) {
+func split[T any](ctx context.Context, s *splitter, parts chan<- queue[T], free chan *batch[T], work chan<- *batch[T]) (parser.Stats, error) {
 	// claim cuts the next part and hands its queue to the merge. It
 	// reports false when there is none left or ctx is done.
 	claim := func() (*part[T], bool) {
@@ -284,7 +288,7 @@ func split[T any](ctx context.Context, s *splitter, parts chan<- chan *batch[T],
 		}
 		pt := &part[T]{span: sp, index: s.index, q: make(chan *batch[T], partQueue), prev: s.prev, own: &tail{done: make(chan struct{})}}
 		select {
-		case parts <- pt.q:
+		case parts <- queue[T]{batches: pt.q, blocks: &pt.blocks}:
 		case <-ctx.Done():
 			s.stopped = true
 			s.cutter.release(sp)
@@ -334,7 +338,15 @@ type partProducer[T any] struct {
 
 func (p *partProducer[T]) run(ctx context.Context, s *splitter) {
 	defer close(p.q)
-	ps := parser.New(s.opt)
+	opt := s.opt
+	if s.blocks != nil {
+		opt.Block = func() []byte {
+			b := s.blocks.get()
+			p.blocks = append(p.blocks, b)
+			return b
+		}
+	}
+	ps := parser.New(opt)
 	if p.index > 0 {
 		ps.SetFormat(s.format)
 	}

@@ -102,6 +102,18 @@ func Merge(ctx context.Context, inputs []Input, emit func(*parser.Entry)) []Resu
 // and it must not keep e or v. A nil prepare leaves every value zero. The
 // *T passed to emit is valid only during the call, like the *Entry.
 func MergeWith[T any](ctx context.Context, inputs []Input, prepare func(e *parser.Entry, v *T), emit func(e *parser.Entry, v *T)) []Result {
+	return MergeReusing(ctx, inputs, prepare, emit, nil)
+}
+
+// MergeReusing is MergeWith for a caller that keeps no record's text
+// beyond release: the blocks of memory a large input is read into (see
+// parser.Options.Block) are then read into again once their records
+// are merged, instead of being left to the garbage collector. The merge
+// calls release, on its own goroutine, before it hands blocks back: the
+// strings of every record emitted before the call may change after it.
+// A caller that keeps a record's text past the record copies it there.
+// A nil release is MergeWith: records' strings never change.
+func MergeReusing[T any](ctx context.Context, inputs []Input, prepare func(e *parser.Entry, v *T), emit func(e *parser.Entry, v *T), release func()) []Result {
 	results := make([]Result, len(inputs))
 	streams := make([]*stream[T], len(inputs))
 
@@ -133,11 +145,15 @@ func MergeWith[T any](ctx context.Context, inputs []Input, prepare func(e *parse
 		}
 	}
 	cutting := make(chan struct{}, splitInputs) // a token per input being cut
+	var blocks *blockPool
+	if release != nil {
+		blocks = newBlockPool(release)
+	}
 	for i, in := range inputs {
 		results[i].Name = in.Name
-		parts, free := make(chan chan *batch[T], partsAhead()), make(chan *batch[T], freeLen())
-		streams[i] = &stream[T]{index: i, parts: parts, free: free}
-		producers.Go(func() { runInput(ctx, in, &results[i], parts, free, work, cutting) })
+		parts, free := make(chan queue[T], partsAhead()), make(chan *batch[T], freeLen())
+		streams[i] = &stream[T]{index: i, parts: parts, free: free, blocks: blocks}
+		producers.Go(func() { runInput(ctx, in, &results[i], parts, free, work, cutting, blocks) })
 	}
 	merge(ctx, streams, emit)
 	return results
@@ -186,7 +202,7 @@ func newBatch[T any](free <-chan *batch[T], prepared bool) *batch[T] {
 // Merge reads after the goroutine has ended. A large file, plain or
 // compressed, is split and parsed on several cores when a token of
 // cutting is free (see splitInputs); anything else is one part.
-func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- chan *batch[T], free chan *batch[T], work chan<- *batch[T], cutting chan struct{}) {
+func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- queue[T], free chan *batch[T], work chan<- *batch[T], cutting chan struct{}, blocks *blockPool) {
 	defer close(parts)
 	if err := ctx.Err(); err != nil {
 		res.Err = err
@@ -206,6 +222,7 @@ func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- ch
 	if worthCutting(rc) && tryAcquire(cutting) {
 		s := newSplitter(rc, opt)
 		if s != nil {
+			s.blocks = blocks
 			res.Stats, res.Err = split(ctx, s, parts, free, work)
 		}
 		<-cutting
@@ -214,7 +231,7 @@ func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- ch
 		}
 	}
 	q := make(chan *batch[T], queueLen)
-	parts <- q // parts has room for one
+	parts <- queue[T]{batches: q} // parts has room for one
 	defer close(q)
 	p := &producer[T]{q: q, free: free, work: work, done: ctx.Done()}
 	res.Stats, res.Err = parser.Scan(&ctxReader{ctx: ctx, r: rc, before: p.send}, opt, p.add)
@@ -300,15 +317,27 @@ func (c *ctxReader) Read(b []byte) (int, error) {
 	return c.r.Read(b)
 }
 
+// queue is one part of an input as the merge takes it: its batches, in
+// order, and the text blocks its records lie in when they were lent.
+type queue[T any] struct {
+	batches <-chan *batch[T]
+	// blocks is complete once batches is closed; nil when the part's
+	// blocks were not lent.
+	blocks *[][]byte
+}
+
 // stream is one input as the merge sees it: its parts, each a queue of
 // batches, and the record at its head.
 type stream[T any] struct {
 	index int
-	parts <-chan chan *batch[T]
-	q     <-chan *batch[T] // the current part's; nil between parts
+	parts <-chan queue[T]
+	q     queue[T] // the current part's; no batches between parts
 	free  chan<- *batch[T]
-	b     *batch[T] // holds the head, b.entries[i]; nil before the first
-	i     int
+	// blocks takes back the text blocks of a part once all its records
+	// are emitted; nil: they are not lent.
+	blocks *blockPool
+	b      *batch[T] // holds the head, b.entries[i]; nil before the first
+	i      int
 	// at is the time the head sorts by: its own, or for a head without
 	// time that of the record before it.
 	at time.Time
@@ -327,7 +356,7 @@ func (s *stream[T]) advance(done <-chan struct{}) bool {
 		}
 		var b *batch[T]
 		for b == nil {
-			if s.q == nil {
+			if s.q.batches == nil {
 				select {
 				case q, ok := <-s.parts:
 					if !ok {
@@ -339,9 +368,13 @@ func (s *stream[T]) advance(done <-chan struct{}) bool {
 				}
 			}
 			select {
-			case next, ok := <-s.q:
+			case next, ok := <-s.q.batches:
 				if !ok {
-					s.q = nil
+					// Every record of the part is emitted.
+					if s.q.blocks != nil {
+						s.blocks.put(*s.q.blocks)
+					}
+					s.q = queue[T]{}
 					continue
 				}
 				b = next

@@ -149,8 +149,8 @@ func TestMergeZeroTimeTakesPreviousTime(t *testing.T) {
 			q <- &batch[struct{}]{entries: []parser.Entry{e}, values: make([]struct{}, 1)}
 		}
 		close(q)
-		parts := make(chan chan *batch[struct{}], 1)
-		parts <- q
+		parts := make(chan queue[struct{}], 1)
+		parts <- queue[struct{}]{batches: q}
 		close(parts)
 		return &stream[struct{}]{index: index, parts: parts, free: make(chan *batch[struct{}], len(es))}
 	}

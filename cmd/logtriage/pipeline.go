@@ -39,6 +39,9 @@ type pipelineOpts struct {
 	// zero values: the temporary directory and spool.DefaultMemory.
 	spoolDir    string
 	spoolMemory int
+	// keepBlocks, for tests, leaves the blocks records are read into to
+	// the collector instead of reading into them again.
+	keepBlocks bool
 }
 
 // analyzeInputs wires source → parser → timeline → rules → incident and
@@ -108,7 +111,14 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	if o.progress != nil {
 		o.progress.start()
 	}
-	results := timeline.MergeWith(ctx, ins, prepare, emit)
+	// What emit keeps of a record's text is a copy (coverage and the
+	// engine copy what they keep; the engine's last record per incident
+	// when told), so the blocks large inputs are read into are reused.
+	release := eng.OwnText
+	if o.keepBlocks {
+		release = nil
+	}
+	results := timeline.MergeReusing(ctx, ins, prepare, emit, release)
 	if o.progress != nil {
 		o.progress.stop()
 	}

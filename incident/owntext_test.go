@@ -1,0 +1,165 @@
+package incident
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/logtriage/logtriage/parser"
+	"github.com/logtriage/logtriage/rules"
+	"github.com/logtriage/logtriage/source"
+	"github.com/logtriage/logtriage/timeline"
+)
+
+// lent moves a record's text into buf, as if it had been read into a
+// block the reader will fill again: every string field that lies in Raw
+// is pointed at the same bytes of the copy. It returns buf grown.
+func lent(e *parser.Entry, buf []byte) []byte {
+	raw := e.Raw
+	if raw == "" {
+		return buf
+	}
+	start := len(buf)
+	buf = append(buf, raw...)
+	base := uintptr(unsafe.Pointer(unsafe.StringData(raw)))
+	v := reflect.ValueOf(e).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() != reflect.String || f.Len() == 0 {
+			continue
+		}
+		s := f.String()
+		off := int(uintptr(unsafe.Pointer(unsafe.StringData(s))) - base)
+		if off < 0 || off+len(s) > len(raw) {
+			continue // not in Raw: the record's own
+		}
+		f.SetString(unsafe.String(&buf[start+off], len(s)))
+	}
+	return buf
+}
+
+// TestOwnTextKeepsIncidents feeds the engine every corpus scenario, its
+// logs merged, with the records' text in buffers that are overwritten
+// after each call of OwnText, as reused blocks of input are; the
+// incidents must be those of records that own their text. Without the
+// copies OwnText makes, an incident's last record would read as garbage.
+func TestOwnTextKeepsIncidents(t *testing.T) {
+	set, err := rules.Load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := filepath.Glob("../testdata/corpus/*")
+	scenarios := 0
+	for _, dir := range dirs {
+		logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+		if len(logs) == 0 {
+			continue
+		}
+		scenarios++
+		var ins []timeline.Input
+		for _, l := range logs {
+			ins = append(ins, timeline.Input{Name: l, Open: func() (io.ReadCloser, error) { return source.Open(l, nil) }, Options: parser.Options{File: l, Location: time.UTC}})
+		}
+		run := func(reuse bool) []*Incident {
+			var out []*Incident
+			eng := New(Config{Final: func(in *Incident) { out = append(out, in) }})
+			var buf []byte
+			n := 0
+			timeline.Merge(context.Background(), ins, func(e *parser.Entry) {
+				en := *e
+				if reuse {
+					buf = lent(&en, buf)
+				}
+				if m, ok := set.Match(&en); ok {
+					eng.Add(&en, &m)
+				} else {
+					eng.Add(&en, nil)
+				}
+				if n++; reuse && n%7 == 0 {
+					eng.OwnText()
+					for i := range buf {
+						buf[i] = 0xff
+					}
+					buf = make([]byte, 0, 4096)
+				}
+			})
+			eng.Flush()
+			return out
+		}
+		want, got := run(false), run(true)
+		if len(want) == 0 {
+			t.Fatalf("%s: no incidents", dir)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: incidents (-own text +text reused after OwnText):\n%s", filepath.Base(dir), diff)
+		}
+	}
+	if scenarios < 10 {
+		t.Fatalf("%d corpus scenarios", scenarios)
+	}
+}
+
+// An incident that takes over the later last record of one merged into
+// it must have that record's text copied by OwnText too: the one merged
+// away is no longer looked at.
+func TestOwnTextAfterMerge(t *testing.T) {
+	set, err := rules.Load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := New(Config{})
+	eng.OwnText() // from now on the engine lists what it must copy
+	var buf []byte
+	add := func(line string) {
+		parser.Scan(strings.NewReader(line), parser.Options{File: "error.log", Location: time.UTC}, func(e *parser.Entry) {
+			en := *e
+			buf = lent(&en, buf)
+			m, ok := set.Match(&en)
+			if !ok {
+				t.Fatalf("no rule matches %q", line)
+			}
+			eng.Add(&en, &m)
+		})
+	}
+	refused := "connect() failed (111: Connection refused) while connecting to upstream"
+	add(nginxLine(t0, 1, refused, `, upstream: "http://10.0.0.5:8080/p"`))
+	add(nginxLine(t0.Add(time.Second), 2, refused, `, upstream: "http://10.0.0.6:8080/p"`))
+	// The first record of a rule is kept as a sample, a copy: the
+	// second is the record's own text.
+	add(nginxLine(t0.Add(2*time.Second), 3, refused, `, upstream: "http://10.0.0.6:8080/p"`))
+	var dst, src *state
+	for _, st := range eng.open {
+		switch st.in.Subject {
+		case "10.0.0.5:8080":
+			dst = st
+		case "10.0.0.6:8080":
+			src = st
+		}
+	}
+	if dst == nil || src == nil {
+		t.Fatalf("incidents %v", eng.open)
+	}
+	dst.ownLast()
+	dst.listed = false
+	eng.unowned = slices.DeleteFunc(eng.unowned, func(st *state) bool { return st == dst })
+	if src.lastOwned {
+		t.Fatal("the last record of 10.0.0.6:8080 is a copy already")
+	}
+	wantLast := strings.Clone(src.last.Text)
+	eng.merge(dst, src)
+	eng.OwnText()
+	for i := range buf {
+		buf[i] = 0xff
+	}
+	if dst.last.Text != wantLast {
+		t.Errorf("last record after the merge = %q, want %q", dst.last.Text, wantLast)
+	}
+}
