@@ -1,12 +1,11 @@
 package rules
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"regexp"
@@ -15,11 +14,15 @@ import (
 	"strings"
 	"sync"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/logtriage/logtriage/parser"
+	"github.com/logtriage/logtriage/rules/internal/rulefile"
 )
 
+//go:generate go run ./internal/genbuiltin
+
+// The embedded files are the text of the built-in rules, for Builtin; the
+// rules are loaded from builtinFiles, which go generate makes from them.
+//
 //go:embed builtin/*.yaml
 var builtin embed.FS
 
@@ -48,46 +51,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// file and rawRule mirror the YAML layout; see docs/rules.md.
-type file struct {
-	Rules []rawRule `yaml:"rules"`
-}
-
-type rawRule struct {
-	ID          string       `yaml:"id"`
-	Disabled    bool         `yaml:"disabled"`
-	Servers     []string     `yaml:"servers"`
-	Levels      []string     `yaml:"levels"`
-	Errno       []int        `yaml:"errno"`
-	Anchor      string       `yaml:"anchor"`
-	Pattern     string       `yaml:"pattern"`
-	Severity    string       `yaml:"severity"`
-	Category    string       `yaml:"category"`
-	Role        string       `yaml:"role"`
-	HTTPStatus  int          `yaml:"http_status"`
-	Title       string       `yaml:"title"`
-	Cause       string       `yaml:"cause"`
-	Remediation []string     `yaml:"remediation"`
-	Diagnostics []string     `yaml:"diagnostics"`
-	Subject     rawSubject   `yaml:"subject"`
-	Generic     bool         `yaml:"generic"`
-	Group       string       `yaml:"group"`
-	Marker      string       `yaml:"marker"`
-	Explains    []string     `yaml:"explains"`
-	Examples    []rawExample `yaml:"examples"`
-}
-
-type rawSubject struct {
-	Kind  string `yaml:"kind"`
-	Value string `yaml:"value"`
-}
-
-type rawExample struct {
-	Line     string            `yaml:"line"`
-	Captures map[string]string `yaml:"captures"`
-	Subject  *string           `yaml:"subject"`
-}
-
 var (
 	idRE       = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
 	groupRE    = regexp.MustCompile(`^[a-z0-9_]+$`)
@@ -100,59 +63,48 @@ const MinExamples = 2
 // parseFile decodes and compiles one rule file. Rules with disabled: true
 // come back with a nil Pattern.
 func parseFile(name string, data []byte) ([]*Rule, error) {
-	// A second pass over the node tree gives each rule and example its
-	// line, for errors and for `rules show`. It runs alongside the
-	// decoding: YAML is slow to read, and every run reads the rules.
-	var doc yaml.Node
-	docErr := make(chan error, 1)
-	go func() { docErr <- yaml.Unmarshal(data, &doc) }()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var f file
-	if err := dec.Decode(&f); err != nil {
-		<-docErr
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		return nil, yamlError(name, err)
+	f, err := rulefile.Decode(name, data)
+	if err != nil {
+		return nil, locate(name, err)
 	}
-	if err := <-docErr; err != nil {
-		return nil, yamlError(name, err)
-	}
-	ruleNodes := seqUnder(&doc, "rules")
+	return build(f)
+}
 
+// locate makes a decoding error an Error naming the file.
+func locate(name string, err error) error {
+	if le, ok := errors.AsType[*rulefile.Error](err); ok {
+		return &Error{File: name, Line: le.Line, Err: le.Err}
+	}
+	return &Error{File: name, Err: err}
+}
+
+// build validates and compiles the rules of a decoded file, the same for
+// a user file and for a built-in one.
+func build(f rulefile.File) ([]*Rule, error) {
 	var out []*Rule
 	seen := map[string]int{}
-	for i, rr := range f.Rules {
-		line := 0
-		var exNodes []*yaml.Node
-		if i < len(ruleNodes) {
-			line = ruleNodes[i].Line
-			exNodes = seqUnder(ruleNodes[i], "examples")
-		}
+	for _, rr := range f.Rules {
 		if prev, dup := seen[rr.ID]; dup {
-			return nil, &Error{name, line, fmt.Errorf("rule %q defined twice (first at line %d)", rr.ID, prev)}
+			return nil, &Error{f.Name, rr.LineNo, fmt.Errorf("rule %q defined twice (first at line %d)", rr.ID, prev)}
 		}
-		seen[rr.ID] = line
-		r, err := compile(rr, fmt.Sprintf("%s:%d", name, line), func(j int) int {
-			if j < len(exNodes) {
-				return exNodes[j].Line
-			}
-			return line
-		})
+		seen[rr.ID] = rr.LineNo
+		r, err := compile(f.Name, rr)
 		if err != nil {
-			return nil, &Error{name, line, err}
+			return nil, &Error{f.Name, rr.LineNo, err}
 		}
 		out = append(out, r)
 	}
 	return out, nil
 }
 
-func compile(rr rawRule, source string, exLine func(int) int) (*Rule, error) {
+// compile validates one rule of the file name and compiles it. The Rule
+// takes copies of rr's slices and maps: the built-in rules' data is
+// shared by every Load of the process (watch reloads on SIGHUP).
+func compile(name string, rr rulefile.Rule) (*Rule, error) {
 	if !idRE.MatchString(rr.ID) {
 		return nil, fmt.Errorf("rule id %q: want dotted lower-case words like nginx.upstream.timeout.read_header", rr.ID)
 	}
-	r := &Rule{ID: rr.ID, Source: source}
+	r := &Rule{ID: rr.ID, Source: fmt.Sprintf("%s:%d", name, rr.LineNo)}
 	if rr.Disabled {
 		return r, nil
 	}
@@ -176,7 +128,7 @@ func compile(rr rawRule, source string, exLine func(int) int) (*Rule, error) {
 		}
 		r.Levels = append(r.Levels, lv)
 	}
-	r.Errno = rr.Errno
+	r.Errno = slices.Clone(rr.Errno)
 	if rr.Pattern == "" {
 		return fail("pattern: missing")
 	}
@@ -219,8 +171,8 @@ func compile(rr rawRule, source string, exLine func(int) int) (*Rule, error) {
 	if len(rr.Diagnostics) == 0 {
 		return fail("diagnostics: missing")
 	}
-	r.Remediation = rr.Remediation
-	r.Diagnostics = rr.Diagnostics
+	r.Remediation = slices.Clone(rr.Remediation)
+	r.Diagnostics = slices.Clone(rr.Diagnostics)
 	if !slices.Contains(SubjectKinds, rr.Subject.Kind) {
 		return fail("subject.kind: %q is not one of %s", rr.Subject.Kind, strings.Join(SubjectKinds, ", "))
 	}
@@ -245,12 +197,12 @@ func compile(rr rawRule, source string, exLine func(int) int) (*Rule, error) {
 			return fail("explains: %q: want rule ids, a trailing * for a prefix", x)
 		}
 	}
-	r.Explains = rr.Explains
+	r.Explains = slices.Clone(rr.Explains)
 	if len(rr.Examples) < MinExamples {
 		return fail("examples: %d given, at least %d needed", len(rr.Examples), MinExamples)
 	}
 	for j, ex := range rr.Examples {
-		e := Example{Line: ex.Line, Captures: ex.Captures, Source: fmt.Sprintf("%s:%d", strings.SplitN(source, ":", 2)[0], exLine(j))}
+		e := Example{Line: ex.Line, Captures: maps.Clone(ex.Captures), Source: fmt.Sprintf("%s:%d", name, ex.LineNo)}
 		if strings.TrimSpace(ex.Line) == "" {
 			return fail("example %d: line missing", j+1)
 		}
@@ -272,41 +224,6 @@ func compile(rr rawRule, source string, exLine func(int) int) (*Rule, error) {
 // ExampleAssertsSubject reports whether the example states its subject.
 func (e Example) AssertsSubject() bool { return e.Subject != "\x00" }
 
-// yamlError turns yaml.v3's "yaml: line 12: ..." into a located Error.
-func yamlError(name string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = strings.Join(te.Errors, "; ")
-	}
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "unmarshal errors:\n  "); ok {
-		msg = rest
-	}
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.Index(rest, ": "); i > 0 {
-			fmt.Sscanf(rest[:i], "%d", &line)
-			msg = rest[i+2:]
-		}
-	}
-	return &Error{File: name, Line: line, Err: errors.New(msg)}
-}
-
-func seqUnder(n *yaml.Node, key string) []*yaml.Node {
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key && n.Content[i+1].Kind == yaml.SequenceNode {
-			return n.Content[i+1].Content
-		}
-	}
-	return nil
-}
-
 // Load builds a rule set from the built-in files (unless noBuiltin) and
 // the user files in order. A user rule with a built-in's id replaces it
 // in place; a new id is tried before the built-ins, so a user can refine
@@ -315,7 +232,7 @@ func Load(noBuiltin bool, userFiles ...string) (*Set, error) {
 	var base []*Rule
 	if !noBuiltin {
 		var err error
-		if base, err = LoadFS(Builtin()); err != nil {
+		if base, err = builtinRules(); err != nil {
 			return nil, fmt.Errorf("built-in rules: %w", err)
 		}
 	}
@@ -334,6 +251,15 @@ func Load(noBuiltin bool, userFiles ...string) (*Set, error) {
 	return merge(base, user), nil
 }
 
+// builtinRules compiles the built-in files from their decoded form,
+// builtinFiles: decoding their YAML at every start would cost more than
+// all the rest of loading.
+func builtinRules() ([]*Rule, error) {
+	return buildFiles(len(builtinFiles), func(i int) (rulefile.File, error) {
+		return builtinFiles[i], nil
+	})
+}
+
 // LoadFS reads every *.yaml file of fsys, in name order. The files are
 // parsed at the same time, on every core.
 func LoadFS(fsys fs.FS) ([]*Rule, error) {
@@ -342,20 +268,37 @@ func LoadFS(fsys fs.FS) ([]*Rule, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	type parsed struct {
+	return buildFiles(len(names), func(i int) (rulefile.File, error) {
+		data, err := fs.ReadFile(fsys, names[i])
+		if err != nil {
+			return rulefile.File{}, err
+		}
+		name := path.Base(names[i])
+		f, err := rulefile.Decode(name, data)
+		if err != nil {
+			return rulefile.File{}, locate(name, err)
+		}
+		return f, nil
+	})
+}
+
+// buildFiles builds the n files file gives, each on a goroutine of its
+// own, and joins their rules in order. An id may be defined only once
+// across the files.
+func buildFiles(n int, file func(int) (rulefile.File, error)) ([]*Rule, error) {
+	type built struct {
 		rules []*Rule
 		err   error
 	}
-	files := make([]parsed, len(names))
+	files := make([]built, n)
 	var wg sync.WaitGroup
-	for i, name := range names {
+	for i := range files {
 		wg.Go(func() {
-			data, err := fs.ReadFile(fsys, name)
-			if err != nil {
-				files[i].err = err
-				return
+			f, err := file(i)
+			if err == nil {
+				files[i].rules, err = build(f)
 			}
-			files[i].rules, files[i].err = parseFile(path.Base(name), data)
+			files[i].err = err
 		})
 	}
 	wg.Wait()
@@ -365,14 +308,13 @@ func LoadFS(fsys fs.FS) ([]*Rule, error) {
 		if f.err != nil {
 			return nil, f.err
 		}
-		rs := f.rules
-		for _, r := range rs {
+		for _, r := range f.rules {
 			if prev, dup := ids[r.ID]; dup {
 				return nil, fmt.Errorf("%s: rule %q already defined at %s", r.Source, r.ID, prev)
 			}
 			ids[r.ID] = r.Source
 		}
-		out = append(out, rs...)
+		out = append(out, f.rules...)
 	}
 	return out, nil
 }

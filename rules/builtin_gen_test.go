@@ -1,0 +1,131 @@
+package rules
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/logtriage/logtriage/rules/internal/rulefile"
+)
+
+// decodeBuiltin decodes the embedded built-in files as the generator
+// does, in name order.
+func decodeBuiltin(t *testing.T) []rulefile.File {
+	t.Helper()
+	names, err := fs.Glob(Builtin(), "*.yaml")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("built-in files: %v %v", names, err)
+	}
+	slices.Sort(names)
+	var files []rulefile.File
+	for _, name := range names {
+		data, err := fs.ReadFile(Builtin(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := rulefile.Decode(name, data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		files = append(files, f)
+	}
+	return files
+}
+
+// builtin_gen.go must hold what builtin/*.yaml says: editing a YAML file
+// without regenerating fails here.
+func TestBuiltinGenUpToDate(t *testing.T) {
+	files := decodeBuiltin(t)
+	if diff := cmp.Diff(files, builtinFiles); diff != "" {
+		t.Fatalf("builtin_gen.go is out of date with builtin/*.yaml; run go generate ./rules (-yaml +generated):\n%s", diff)
+	}
+	want, err := rulefile.GoSource("rules", "builtinFiles", "builtin/*.yaml", files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("builtin_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		line := 1 + bytes.Count(want[:commonPrefix(want, got)], []byte("\n"))
+		t.Errorf("builtin_gen.go differs from what the generator writes, from line %d; run go generate ./rules", line)
+	}
+}
+
+func commonPrefix(a, b []byte) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// The rules Load builds from the generated data are the rules the YAML
+// files give, field by field, in the same order.
+func TestBuiltinGenSameRulesAsYAML(t *testing.T) {
+	fromYAML, err := LoadFS(Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := set.Rules()
+	if len(got) < 100 {
+		t.Fatalf("Load gave %d built-in rules, want the whole library", len(got))
+	}
+	want := merge(fromYAML, nil).Rules()
+	opts := cmp.Options{
+		cmp.AllowUnexported(Rule{}, Template{}, tmplPart{}),
+		cmp.Comparer(func(a, b *regexp.Regexp) bool { return a.String() == b.String() }),
+	}
+	if diff := cmp.Diff(want, got, opts); diff != "" {
+		t.Errorf("rules from builtin_gen.go differ from the YAML's (-yaml +generated):\n%s", diff)
+	}
+}
+
+// Every Load gets rules of its own: changing one set's rules does not
+// reach the data the next Load builds from.
+func TestBuiltinGenLoadsDoNotShare(t *testing.T) {
+	first, err := Load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range first.Rules() {
+		r.Remediation[0] = "changed"
+		r.Diagnostics[0] = "changed"
+		if len(r.Errno) > 0 {
+			r.Errno[0] = -1
+		}
+		if len(r.Explains) > 0 {
+			r.Explains[0] = "changed"
+		}
+		for _, ex := range r.Examples {
+			for k := range ex.Captures {
+				ex.Captures[k] = "changed"
+			}
+		}
+	}
+	second, err := Load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromYAML, err := LoadFS(Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := cmp.Options{
+		cmp.AllowUnexported(Rule{}, Template{}, tmplPart{}),
+		cmp.Comparer(func(a, b *regexp.Regexp) bool { return a.String() == b.String() }),
+	}
+	if diff := cmp.Diff(merge(fromYAML, nil).Rules(), second.Rules(), opts); diff != "" {
+		t.Errorf("a change to loaded rules reached the next Load (-yaml +second load):\n%s", diff)
+	}
+}
