@@ -1,13 +1,19 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/logtriage/logtriage/bench"
+	"github.com/logtriage/logtriage/parser"
 )
 
 // found returns the ids anchorSet reports for text, sorted, once each.
@@ -103,4 +109,32 @@ func TestAnchorSetBuiltin(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkAnchorScan finds the built-in nginx anchors in the messages of
+// a generated log, as a message the match cache does not hold is
+// scanned: the share of matching that grows with the message's length.
+func BenchmarkAnchorScan(b *testing.B) {
+	s := builtinSet(b)
+	sr := &s.byServer[parser.Nginx]
+	var log bytes.Buffer
+	if _, err := bench.Generate(bench.Config{Lines: 20000, Seed: 1, Day: bench.DefaultDay}, &log, io.Discard, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	var msgs []string
+	size := 0
+	parser.Scan(&log, parser.Options{Location: time.UTC}, func(e *parser.Entry) {
+		if e.Server == parser.Nginx {
+			msgs = append(msgs, e.Message)
+			size += len(e.Message)
+		}
+	})
+	b.SetBytes(int64(size))
+	hits := 0
+	for b.Loop() {
+		for _, m := range msgs {
+			sr.anchors.scan(m, func(int32) { hits++ })
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(msgs)), "ns/msg")
 }

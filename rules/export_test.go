@@ -17,5 +17,7 @@ func (s *Set) MatchUncached(e *parser.Entry) (Match, bool) {
 	c := s.caches.Get().(*matchCache)
 	defer s.caches.Put(c)
 	pos, idx := sr.find(e, &c.scratch)
-	return sr.result(e, pos, idx)
+	var m Match
+	ok := sr.result(e, pos, idx, &m)
+	return m, ok
 }

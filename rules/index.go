@@ -103,12 +103,13 @@ func (sr *serverRules) find(e *parser.Entry, sc *scratch) (int, []int) {
 	return -1, nil
 }
 
-// result turns what find returned into Match's results.
-func (sr *serverRules) result(e *parser.Entry, pos int, idx []int) (Match, bool) {
+// result turns what find returned into MatchInto's results.
+func (sr *serverRules) result(e *parser.Entry, pos int, idx []int, m *Match) bool {
 	if pos < 0 {
-		return Match{}, false
+		return false
 	}
-	return sr.rules[pos].result(e, idx), true
+	sr.rules[pos].result(e, idx, m)
+	return true
 }
 
 // The match cache remembers what find said about recent messages: a log
@@ -143,8 +144,9 @@ type cacheSlot struct {
 	level  parser.Level
 	errno  int
 	full   bool
-	pos    int   // rule position; -1: no rule matches
-	idx    []int // the submatch offsets, for pos >= 0
+	// m is the match, without its text and subject (nil Rule: no rule
+	// matches); its offsets hold for any record with the same message.
+	m Match
 }
 
 func newMatchCache(maxSlots int) *matchCache {
@@ -161,9 +163,12 @@ func (sl *cacheSlot) holds(e *parser.Entry) bool {
 	return sl.full && sl.server == e.Server && sl.level == e.Level && sl.errno == e.Errno && string(sl.msg) == e.Message
 }
 
-// set keeps an outcome, reusing the slot's buffers.
-func (sl *cacheSlot) set(e *parser.Entry, pos int, idx []int) {
-	sl.full, sl.server, sl.level, sl.errno, sl.pos = true, e.Server, e.Level, e.Errno, pos
+// set keeps the outcome of find for rules, reusing the slot's buffers.
+func (sl *cacheSlot) set(e *parser.Entry, rules []*Rule, pos int, idx []int) {
+	sl.full, sl.server, sl.level, sl.errno = true, e.Server, e.Level, e.Errno
 	sl.msg = append(sl.msg[:0], e.Message...)
-	sl.idx = append(sl.idx[:0], idx...)
+	sl.m = Match{}
+	if pos >= 0 {
+		setMatch(&sl.m, rules[pos], "", idx)
+	}
 }

@@ -183,6 +183,7 @@ func compile(name string, rr rulefile.Rule) (*Rule, error) {
 	if r.Subject, err = ParseTemplate(rr.Subject.Value, known); err != nil {
 		return fail("subject.value: %v", err)
 	}
+	r.Subject.bind(r.names)
 	r.Generic = rr.Generic
 	if rr.Group != "" && !idRE.MatchString(rr.Group) && !groupRE.MatchString(rr.Group) {
 		return fail("group: %q: want a dotted lower-case name", rr.Group)

@@ -68,30 +68,47 @@ func (s *Set) Rule(id string) *Rule { return s.byID[id] }
 // for their simple shape (see simpleProg) rather than on the regexp. A
 // message no rule matches costs no allocation.
 func (s *Set) Match(e *parser.Entry) (Match, bool) {
+	var m Match
+	ok := s.MatchInto(e, &m)
+	return m, ok
+}
+
+// MatchInto is Match writing the match into *m, which it leaves alone
+// when no rule matches: a caller that keeps matches in place saves
+// copying them.
+func (s *Set) MatchInto(e *parser.Entry, m *Match) bool {
 	if e.Unparsed || int(e.Server) >= len(s.byServer) {
-		return Match{}, false
+		return false
 	}
 	sr := &s.byServer[e.Server]
 	if len(sr.rules) == 0 {
-		return Match{}, false
+		return false
 	}
 	c := s.caches.Get().(*matchCache)
 	defer s.caches.Put(c)
-	return sr.match(e, c)
+	return sr.match(e, c, m)
 }
 
-// match is Match with the cache and scratch space of c.
-func (sr *serverRules) match(e *parser.Entry, c *matchCache) (Match, bool) {
+// match is MatchInto with the cache and scratch space of c.
+func (sr *serverRules) match(e *parser.Entry, c *matchCache, m *Match) bool {
 	if len(e.Message) > maxCached {
 		pos, idx := sr.find(e, &c.scratch)
-		return sr.result(e, pos, idx)
+		return sr.result(e, pos, idx, m)
 	}
 	sl := c.slot(e)
 	if !sl.holds(e) {
 		pos, idx := sr.find(e, &c.scratch)
-		sl.set(e, pos, idx)
+		sl.set(e, sr.rules, pos, idx)
 	}
-	return sr.result(e, sl.pos, sl.idx)
+	if sl.m.Rule == nil {
+		return false
+	}
+	// The slot's match, its offsets into the message remembered, for
+	// this record's message and fields.
+	*m = sl.m // its more, if any, is never written again: shared
+	m.text = e.Message
+	m.Subject = m.Rule.subject(e, m)
+	return true
 }
 
 // admits checks the rule's levels and errno.
@@ -102,11 +119,11 @@ func (r *Rule) admits(e *parser.Entry) bool {
 	return len(r.Errno) == 0 || slices.Contains(r.Errno, e.Errno)
 }
 
-// result builds the Match of e from the submatch offsets of r's pattern.
-func (r *Rule) result(e *parser.Entry, idx []int) Match {
-	m := newMatch(r, e.Message, idx)
-	m.Subject = r.subject(e, &m)
-	return m
+// result builds the Match of e into *m from the submatch offsets of r's
+// pattern.
+func (r *Rule) result(e *parser.Entry, idx []int, m *Match) {
+	setMatch(m, r, e.Message, idx)
+	m.Subject = r.subject(e, m)
 }
 
 // CheckExample parses an example line and proves that the set matches it

@@ -199,8 +199,9 @@ func TestMatchMissAllocs(t *testing.T) {
 	// of what is put back, and a new cache is an allocation.
 	c := s.caches.Get().(*matchCache)
 	sr := &s.byServer[parser.Nginx]
-	sr.match(&e, c) // warms the slot's buffers
-	if n := testing.AllocsPerRun(100, func() { sr.match(&e, c) }); n != 0 {
+	var m Match
+	sr.match(&e, c, &m) // warms the slot's buffers
+	if n := testing.AllocsPerRun(100, func() { sr.match(&e, c, &m) }); n != 0 {
 		t.Errorf("Match of a message no rule knows: %v allocations, want 0", n)
 	}
 	if n := testing.AllocsPerRun(100, func() { sr.find(&e, &c.scratch) }); n != 0 {
@@ -314,8 +315,68 @@ func TestMatchHitAllocs(t *testing.T) {
 	}
 	c := s.caches.Get().(*matchCache) // one cache: see TestMatchMissAllocs
 	sr := &s.byServer[parser.Nginx]
-	sr.match(&e, c)
-	if n := testing.AllocsPerRun(100, func() { sr.match(&e, c) }); n != 0 {
+	var m Match
+	sr.match(&e, c, &m)
+	if n := testing.AllocsPerRun(100, func() { sr.match(&e, c, &m) }); n != 0 {
 		t.Errorf("Match of a known message: %v allocations, want 0", n)
+	}
+}
+
+// A match of more submatches than a Match holds inline keeps its own
+// offsets: one taken from the cache stays right after the slot it came
+// from has held other messages.
+func TestMatchManySubmatchesKept(t *testing.T) {
+	re := regexp.MustCompile(`^(a)(b)(c)(d)(e)(f)(g)(h)(i)(?P<n>\d+)$`)
+	s := NewSet([]*Rule{{ID: "t.many", Servers: []parser.Server{parser.Nginx}, Anchor: "abc", Pattern: re, names: re.SubexpNames()}})
+	match := func(msg string) Match {
+		t.Helper()
+		e := parser.Entry{Server: parser.Nginx, Level: parser.LevelError, Message: msg}
+		m, ok := s.Match(&e)
+		if !ok {
+			t.Fatalf("%q: no match", msg)
+		}
+		return m
+	}
+	match("abcdefghi7")
+	kept := match("abcdefghi7") // from the cache
+	for i := range 5000 {
+		msg := fmt.Sprintf("abcdefghi%d", 100+i)
+		if m := match(msg); m.Capture("n") != msg[9:] {
+			t.Fatalf("%q: n = %q", msg, m.Capture("n"))
+		}
+	}
+	want := []string{"abcdefghi7", "a", "b", "c", "d", "e", "f", "g", "h", "i", "7"}
+	if diff := cmp.Diff(want, kept.Values()); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+}
+
+// A subject template of one reference, bound to its pattern's captures
+// when loaded, expands as the template read name by name does, on every
+// example of every built-in rule.
+func TestBoundSubjectSameAsExpand(t *testing.T) {
+	s := builtinSet(t)
+	bound := 0
+	for _, r := range s.Rules() {
+		if len(r.Subject.parts) != 1 || r.Subject.parts[0].refs == nil {
+			continue
+		}
+		bound++
+		unbound := *r
+		unbound.Subject.parts = []tmplPart{{names: r.Subject.parts[0].names}}
+		for _, ex := range r.Examples {
+			for _, e := range parseExample(ex, parser.FormatAuto) {
+				m, ok := s.Match(&e)
+				if !ok || m.Rule != r {
+					continue
+				}
+				if got, want := r.subject(&e, &m), unbound.subject(&e, &m); got != want {
+					t.Errorf("%s: subject %q, read name by name %q", ex.Source, got, want)
+				}
+			}
+		}
+	}
+	if bound < 100 {
+		t.Errorf("%d rules with a bound subject", bound)
 	}
 }

@@ -29,5 +29,7 @@ func (r *Rule) match(e *parser.Entry) (Match, bool) {
 	if idx == nil {
 		return Match{}, false
 	}
-	return r.result(e, idx), true
+	var m Match
+	r.result(e, idx, &m)
+	return m, true
 }

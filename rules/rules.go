@@ -165,18 +165,19 @@ type Match struct {
 // keeps without a slice of its own: most patterns have fewer.
 const maxInline = 8
 
-// newMatch makes the Match of r for text from the submatch offsets of
-// its pattern (as FindStringSubmatchIndex gives them).
-func newMatch(r *Rule, text string, idx []int) Match {
-	m := Match{Rule: r, text: text, n: len(idx) / 2}
+// setMatch makes *m the Match of r for text from the submatch offsets of
+// its pattern (as FindStringSubmatchIndex gives them). Subject is left
+// alone.
+func setMatch(m *Match, r *Rule, text string, idx []int) {
+	m.Rule, m.text, m.n = r, text, len(idx)/2
 	if m.n > maxInline {
 		m.more = slices.Clone(idx)
-	} else {
-		for i, x := range idx {
-			m.offs[i] = int32(x)
-		}
+		return
 	}
-	return m
+	m.more = nil
+	for i, x := range idx {
+		m.offs[i] = int32(x)
+	}
 }
 
 // Value returns submatch i (0 is the whole match), or "" when there is
@@ -232,6 +233,22 @@ func (m *Match) Captures() map[string]string {
 // subject expands the rule's subject template for an entry and the
 // submatches of m.
 func (r *Rule) subject(e *parser.Entry, m *Match) string {
+	if ps := r.Subject.parts; len(ps) == 1 && ps[0].refs != nil {
+		// One reference, the common template, with its names bound.
+		p := &ps[0]
+		for i, ref := range p.refs {
+			var v string
+			if ref >= 0 {
+				v = m.Value(ref)
+			} else {
+				v, _ = e.Field(p.names[i])
+			}
+			if v != "" {
+				return v
+			}
+		}
+		return ""
+	}
 	return r.Subject.Expand(func(name string) string {
 		for i, n := range r.names {
 			if n == name {
@@ -253,6 +270,9 @@ type Template struct {
 type tmplPart struct {
 	lit   string
 	names []string // alternatives; empty for a literal part
+	// refs, once bound to a pattern's captures, has for each name the
+	// index of the submatch it names, or -1 for a field of the entry.
+	refs []int
 }
 
 // ParseTemplate compiles a template. known reports whether a name can be
@@ -282,6 +302,20 @@ func ParseTemplate(s string, known func(string) bool) (Template, error) {
 		s = s[i+j+1:]
 	}
 	return t, nil
+}
+
+// bind resolves the names of a template of one reference against the
+// capture names of a pattern (by submatch index), as Rule.subject would
+// each time: a capture before a field of the same name.
+func (t *Template) bind(captures []string) {
+	if len(t.parts) != 1 || t.parts[0].names == nil {
+		return
+	}
+	p := &t.parts[0]
+	p.refs = make([]int, len(p.names))
+	for i, n := range p.names {
+		p.refs[i] = slices.Index(captures, n)
+	}
 }
 
 // String returns the template's source text.

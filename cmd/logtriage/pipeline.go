@@ -84,7 +84,7 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 			v.outside = true
 			return
 		}
-		v.m, v.ok = o.set.Match(e)
+		v.ok = o.set.MatchInto(e, &v.m)
 		if v.ok {
 			incident.Prepare(e, &v.m, &v.p)
 		} else {
