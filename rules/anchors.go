@@ -43,13 +43,19 @@ func newAnchorSet(lits []string) *anchorSet {
 		}
 	}
 
-	// The trie, in class space; state 0 is the root.
+	// The trie, in class space; state 0 is the root. trans holds a row
+	// of stride transitions per state, 0 (the root, never a child) for
+	// none yet.
 	type node struct {
-		next map[int32]int32
 		out  []int32
 		fail int32
 	}
-	nodes := []node{{next: map[int32]int32{}}}
+	size := 1 // states: at most one per byte of the literals, and the root
+	for _, l := range lits {
+		size += len(l)
+	}
+	nodes := make([]node, 1, size)
+	trans := make([]int32, a.stride, size*a.stride)
 	for id, l := range lits {
 		if l == "" {
 			a.empty = append(a.empty, int32(id))
@@ -57,12 +63,13 @@ func newAnchorSet(lits []string) *anchorSet {
 		}
 		s := int32(0)
 		for i := 0; i < len(l); i++ {
-			c := a.class[l[i]]
-			t, ok := nodes[s].next[c]
-			if !ok {
+			at := int(s)*a.stride + int(a.class[l[i]])
+			t := trans[at]
+			if t == 0 {
 				t = int32(len(nodes))
-				nodes = append(nodes, node{next: map[int32]int32{}})
-				nodes[s].next[c] = t
+				nodes = append(nodes, node{})
+				trans = append(trans, make([]int32, a.stride)...)
+				trans[at] = t
 			}
 			s = t
 		}
@@ -73,12 +80,10 @@ func newAnchorSet(lits []string) *anchorSet {
 	// missing transitions are those of its failure state, which is
 	// shallower and so already complete.
 	n := len(nodes)
-	trans := make([]int32, n*a.stride)
 	queue := make([]int32, 0, n)
 	bfs := []int32{0} // the states, shallowest first
 	for c := int32(0); c < int32(a.stride); c++ {
-		if t, ok := nodes[0].next[c]; ok {
-			trans[c] = t
+		if t := trans[c]; t != 0 {
 			queue = append(queue, t)
 		}
 	}
@@ -88,14 +93,13 @@ func newAnchorSet(lits []string) *anchorSet {
 		bfs = append(bfs, s)
 		f := nodes[s].fail
 		nodes[s].out = append(nodes[s].out, nodes[f].out...)
-		for c := int32(0); c < int32(a.stride); c++ {
-			t, ok := nodes[s].next[c]
-			if !ok {
-				trans[int(s)*a.stride+int(c)] = trans[int(f)*a.stride+int(c)]
+		row, frow := trans[int(s)*a.stride:int(s+1)*a.stride], trans[int(f)*a.stride:int(f+1)*a.stride]
+		for c, t := range row {
+			if t == 0 {
+				row[c] = frow[c]
 				continue
 			}
-			trans[int(s)*a.stride+int(c)] = t
-			nodes[t].fail = trans[int(f)*a.stride+int(c)]
+			nodes[t].fail = frow[c]
 			queue = append(queue, t)
 		}
 	}

@@ -191,12 +191,12 @@ func prefixSet(re *syntax.Regexp) (set []string, complete bool) {
 // the top-level concatenation (captures included).
 func literals(re *syntax.Regexp) []string {
 	var out []string
-	run := ""
+	var run []byte
 	end := func() {
-		if run != "" {
-			out = append(out, run)
+		if len(run) > 0 {
+			out = append(out, string(run))
 		}
-		run = ""
+		run = run[:0]
 	}
 	var walk func(*syntax.Regexp)
 	walk = func(re *syntax.Regexp) {
@@ -217,7 +217,7 @@ func literals(re *syntax.Regexp) []string {
 					end()
 					continue
 				}
-				run += string(r)
+				run = utf8.AppendRune(run, r)
 			}
 		case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
 			syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
