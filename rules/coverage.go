@@ -25,14 +25,17 @@ type Coverage struct {
 	UnmatchedSamples []string
 	maxSamples       int
 	// Records come in runs of one rule: a run is counted here, and put
-	// in Matched when another rule comes or Matched is read.
-	run  *Rule
-	runN int64
+	// in pending when another rule comes; pending, keyed by the rule
+	// (cheaper to hash than its id), goes into Matched when Matched is
+	// read.
+	run     *Rule
+	runN    int64
+	pending map[*Rule]int64
 }
 
 // NewCoverage returns an empty Coverage that keeps up to samples samples.
 func NewCoverage(samples int) *Coverage {
-	return &Coverage{Matched: map[string]int64{}, maxSamples: samples}
+	return &Coverage{Matched: map[string]int64{}, maxSamples: samples, pending: map[*Rule]int64{}}
 }
 
 // Severe reports whether an unmatched record of this level deserves
@@ -52,8 +55,10 @@ func (c *Coverage) Count(e *parser.Entry, m *Match) {
 	}
 	if m != nil {
 		if m.Rule != c.run {
-			c.flush()
-			c.run = m.Rule
+			if c.run != nil {
+				c.pending[c.run] += c.runN
+			}
+			c.run, c.runN = m.Rule, 0
 		}
 		c.runN++
 		return
@@ -74,12 +79,16 @@ func (c *Coverage) AddFile(st parser.Stats) {
 	c.Parser.Add(st, c.maxSamples)
 }
 
-// flush puts the current run in Matched.
+// flush puts the current run and the pending counts in Matched.
 func (c *Coverage) flush() {
 	if c.run != nil {
 		c.Matched[c.run.ID] += c.runN
 	}
 	c.run, c.runN = nil, 0
+	for r, n := range c.pending {
+		c.Matched[r.ID] += n
+	}
+	clear(c.pending)
 }
 
 // MatchedTotal is the number of records some rule matched.

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -42,4 +43,25 @@ func TestCoverageCountsRuns(t *testing.T) {
 	if cov.Unmatched != 2 || cov.UnmatchedSevere != 2 {
 		t.Errorf("unmatched %d, severe %d, want 2 and 2", cov.Unmatched, cov.UnmatchedSevere)
 	}
+}
+
+// BenchmarkCoverageCount counts records of rules that take turns, as
+// they do in a log of several kinds of trouble.
+func BenchmarkCoverageCount(b *testing.B) {
+	var rs []*Rule
+	for i := range 24 {
+		rs = append(rs, &Rule{ID: fmt.Sprintf("nginx.rule.number_%d", i)})
+	}
+	e := &parser.Entry{Level: parser.LevelError}
+	ms := make([]Match, 1000)
+	for i := range ms {
+		ms[i] = Match{Rule: rs[(i*7+i/3)%len(rs)]}
+	}
+	cov := NewCoverage(5)
+	for b.Loop() {
+		for i := range ms {
+			cov.Count(e, &ms[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(ms)), "ns/record")
 }
