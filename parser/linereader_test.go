@@ -292,3 +292,30 @@ func TestScanLentBlocks(t *testing.T) {
 		t.Errorf("%d blocks lent", len(d.lent))
 	}
 }
+
+// Scan builds each record in the Entry Options.Entry gives, and emit
+// gets that one.
+func TestScanIntoGivenEntries(t *testing.T) {
+	log := "2026/11/21 10:00:00 [error] 1#1: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: a\n" +
+		"a line of no known shape\n" +
+		"2026/11/21 10:00:01 [error] 1#1: *2 FastCGI sent in stderr: \"PHP message: x\nPHP Stack trace:\" while reading response header from upstream, client: 10.0.0.2, server: a\n"
+	var want []Entry
+	Scan(strings.NewReader(log), Options{Location: time.UTC}, func(e *Entry) { want = append(want, *e) })
+	places := make([]Entry, 0, 10)
+	var got []Entry
+	Scan(strings.NewReader(log), Options{Location: time.UTC, Entry: func() *Entry {
+		places = append(places, Entry{Message: "stale"})
+		return &places[len(places)-1]
+	}}, func(e *Entry) {
+		if e != &places[len(places)-1] {
+			t.Fatalf("record at line %d is not in the place given", e.Line)
+		}
+		got = append(got, *e)
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-own entry +given entries):\n%s", diff)
+	}
+	if len(got) < 2 {
+		t.Errorf("%d records", len(got))
+	}
+}

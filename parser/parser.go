@@ -27,6 +27,11 @@ type Options struct {
 	// Samples is how many unparsed lines Stats keeps. Zero means
 	// DefaultSamples.
 	Samples int
+	// Entry, when set, gives Flush the Entry to build each record in, in
+	// place of the parser's own: a caller that keeps records in a batch
+	// has them built there instead of copying each one. emit gets the
+	// pointer Entry returned.
+	Entry func() *Entry
 	// Block, when set, gives Scan the blocks of BlockSize bytes it reads
 	// into (see LineReader.SetBlock) instead of new ones. The records'
 	// text lies in them, so whoever lends them decides how long that
@@ -200,6 +205,9 @@ func (p *Parser) Flush(emit func(*Entry)) {
 	}
 	p.pendOn = false
 	e := &p.entry
+	if p.opt.Entry != nil {
+		e = p.opt.Entry()
+	}
 	*e = Entry{
 		File:   p.opt.File,
 		Offset: p.pendOff,

@@ -339,6 +339,7 @@ type partProducer[T any] struct {
 func (p *partProducer[T]) run(ctx context.Context, s *splitter) {
 	defer close(p.q)
 	opt := s.opt
+	opt.Entry = p.next
 	if s.blocks != nil {
 		opt.Block = func() []byte {
 			b := s.blocks.get()
@@ -383,19 +384,28 @@ func (p *partProducer[T]) run(ctx context.Context, s *splitter) {
 	}
 }
 
-// add copies a record into the batch being filled.
-func (p *partProducer[T]) add(e *parser.Entry) {
-	if p.stopped {
-		return
-	}
+// next gives the parser the place of the next record: the end of the
+// batch being filled.
+func (p *partProducer[T]) next() *parser.Entry {
 	if p.cur == nil {
 		p.cur = newBatch(p.free, p.work != nil)
 	}
-	p.cur.entries = append(p.cur.entries, *e)
-	x := &p.cur.entries[len(p.cur.entries)-1]
-	x.Offset += p.start
-	if !x.Time.IsZero() {
-		p.last = x.Time
+	n := len(p.cur.entries)
+	p.cur.entries = p.cur.entries[:n+1]
+	return &p.cur.entries[n]
+}
+
+// add takes the record the parser built where next said: the last of
+// the batch being filled.
+func (p *partProducer[T]) add(e *parser.Entry) {
+	if p.stopped {
+		// Dropped: its place is the next record's.
+		p.cur.entries = p.cur.entries[:len(p.cur.entries)-1]
+		return
+	}
+	e.Offset += p.start
+	if !e.Time.IsZero() {
+		p.last = e.Time
 	}
 	if len(p.cur.entries) == batchLen {
 		p.flush()

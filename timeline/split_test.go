@@ -111,12 +111,20 @@ func TestSplitMatchesScan(t *testing.T) {
 type failingFile struct {
 	data   []byte
 	failAt int64
+	failTo int64     // reads from here on succeed again; 0: none do
 	r      io.Reader // in order, for a file not cut
 }
 
 var errDisk = errors.New("input/output error")
 
 func (f *failingFile) ReadAt(p []byte, off int64) (int, error) {
+	if f.failTo > 0 && off >= f.failTo {
+		n := copy(p, f.data[min(off, int64(len(f.data))):])
+		if n < len(p) {
+			return n, io.EOF
+		}
+		return n, nil
+	}
 	if off >= f.failAt {
 		return 0, errDisk
 	}
@@ -136,13 +144,16 @@ func (f *failingFile) Size() int64                { return int64(len(f.data)) }
 func TestSplitReadError(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	log := splitLogs()["nginx"]
-	for _, failAt := range []int64{int64(len(log)) / 3, int64(len(log)) * 2 / 3} {
+	// The disk fails from an offset on, or over a few bytes only: the
+	// parts after those are read, and dropped.
+	for _, fail := range [][2]int64{{int64(len(log)) / 3, 0}, {int64(len(log)) * 2 / 3, 0}, {int64(len(log)) / 4, int64(len(log))/4 + 10}} {
+		failAt := fail[0]
 		for _, size := range []int64{64, 500, 4096} {
-			t.Run(fmt.Sprintf("%d/%d", failAt, size), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%d-%d/%d", failAt, fail[1], size), func(t *testing.T) {
 				defer func(old int64) { partSize = old }(partSize)
 				partSize = size
 				opt := parser.Options{File: "error.log", Location: time.UTC}
-				f := &failingFile{data: []byte(log), failAt: failAt}
+				f := &failingFile{data: []byte(log), failAt: failAt, failTo: fail[1]}
 				f.r = io.NewSectionReader(f, 0, f.Size())
 
 				var want []parser.Entry
@@ -308,4 +319,37 @@ func TestSplitInputsAtOnce(t *testing.T) {
 		t.Errorf("%d of %d inputs cut, at most %d at once; want some, at most %d at once", cut, len(files), most, splitInputs)
 	}
 	t.Logf("%d of %d inputs cut, at most %d at once", cut, len(files), most)
+}
+
+// TestSplitReadErrorLongParts: after a part fails, the parts after it
+// are still parsed, each to the end, and all their records dropped:
+// parts of thousands of records, more than a part holds back.
+func TestSplitReadErrorLongParts(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer func(old int64) { partSize = old }(partSize)
+	partSize = 1 << 20
+	var b strings.Builder
+	for i := range 30000 {
+		b.WriteString(nginxLine(fmt.Sprintf("10:%02d:%02d", i/60%60, i%60), "recv() failed"))
+	}
+	log := b.String()
+	if n := int64(len(log)) / partSize; n < 4 {
+		t.Fatalf("%d parts", n)
+	}
+	failAt := partSize + partSize/2
+	f := &failingFile{data: []byte(log), failAt: failAt, failTo: failAt + 10}
+	f.r = io.NewSectionReader(f, 0, f.Size())
+	opt := parser.Options{File: "error.log", Location: time.UTC}
+	var want []parser.Entry
+	wantStats, err := parser.Scan(io.NewSectionReader(f, 0, f.Size()), opt, func(e *parser.Entry) { want = append(want, *e) })
+	if !errors.Is(err, errDisk) {
+		t.Fatalf("Scan: %v, want %v", err, errDisk)
+	}
+	in := Input{Name: "error.log", Open: func() (io.ReadCloser, error) { return f, nil }, Options: opt}
+	var got []parser.Entry
+	res := MergeWith(t.Context(), []Input{in}, func(*parser.Entry, *int) {}, func(e *parser.Entry, _ *int) { got = append(got, *e) })
+	if !errors.Is(res[0].Err, errDisk) {
+		t.Errorf("Err %v, want %v", res[0].Err, errDisk)
+	}
+	sameScan(t, want, got, wantStats, res[0].Stats)
 }
