@@ -387,20 +387,14 @@ func (p *partProducer[T]) run(ctx context.Context, s *splitter) {
 // next gives the parser the place of the next record: the end of the
 // batch being filled.
 func (p *partProducer[T]) next() *parser.Entry {
-	if p.cur == nil {
-		p.cur = newBatch(p.free, p.work != nil)
-	}
-	n := len(p.cur.entries)
-	p.cur.entries = p.cur.entries[:n+1]
-	return &p.cur.entries[n]
+	return nextEntry(&p.cur, p.free, p.work != nil)
 }
 
 // add takes the record the parser built where next said: the last of
 // the batch being filled.
 func (p *partProducer[T]) add(e *parser.Entry) {
 	if p.stopped {
-		// Dropped: its place is the next record's.
-		p.cur.entries = p.cur.entries[:len(p.cur.entries)-1]
+		dropLast(p.cur)
 		return
 	}
 	e.Offset += p.start

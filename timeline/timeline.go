@@ -234,6 +234,7 @@ func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- qu
 	parts <- queue[T]{batches: q} // parts has room for one
 	defer close(q)
 	p := &producer[T]{q: q, free: free, work: work, done: ctx.Done()}
+	opt.Entry = p.next
 	res.Stats, res.Err = parser.Scan(&ctxReader{ctx: ctx, r: rc, before: p.send}, opt, p.add)
 	p.send()
 }
@@ -248,23 +249,42 @@ func tryAcquire(sem chan struct{}) bool {
 	}
 }
 
-// add copies a record into the batch being filled and hands the batch
-// over once it is full.
+// next gives the parser the place of the next record (see
+// parser.Options.Entry).
+func (p *producer[T]) next() *parser.Entry {
+	return nextEntry(&p.cur, p.free, p.work != nil)
+}
+
+// add takes the record the parser built where next said and hands the
+// batch over once it is full.
 func (p *producer[T]) add(e *parser.Entry) {
 	if p.stopped {
 		// The records still in the parser's buffer are dropped; the next
 		// read returns the context's error and ends Scan.
+		dropLast(p.cur)
 		return
 	}
-	if p.cur == nil {
-		p.cur = newBatch(p.free, p.work != nil)
-	}
-	// A copy of the struct outlives the call: the parser promises that
-	// an entry's strings never change.
-	p.cur.entries = append(p.cur.entries, *e)
 	if len(p.cur.entries) == batchLen {
 		p.send()
 	}
+}
+
+// nextEntry returns the place of a batch's next record: the end of *cur,
+// a new batch if there is none.
+func nextEntry[T any](cur **batch[T], free <-chan *batch[T], prepared bool) *parser.Entry {
+	if *cur == nil {
+		*cur = newBatch(free, prepared)
+	}
+	b := *cur
+	n := len(b.entries)
+	b.entries = b.entries[:n+1]
+	return &b.entries[n]
+}
+
+// dropLast takes back the place of a batch's last record, which is
+// dropped: it is the next record's.
+func dropLast[T any](b *batch[T]) {
+	b.entries = b.entries[:len(b.entries)-1]
 }
 
 // send hands the batch being filled, if any, to the prepare pool and, in
@@ -370,7 +390,15 @@ func (s *stream[T]) advance(done <-chan struct{}) bool {
 			select {
 			case next, ok := <-s.q.batches:
 				if !ok {
-					// Every record of the part is emitted.
+					// Every record of the part is emitted, unless ctx is
+					// done: then a batch of the part may have been dropped
+					// between the prepare pool and the queue, and still be
+					// read there, so its blocks are not taken back.
+					select {
+					case <-done:
+						return false
+					default:
+					}
 					if s.q.blocks != nil {
 						s.blocks.put(*s.q.blocks)
 					}

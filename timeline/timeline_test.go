@@ -550,3 +550,32 @@ func BenchmarkMerge(b *testing.B) {
 		}
 	}
 }
+
+// An input read as a stream (not cut) whose reads bring many records:
+// cancelled at its first record, the records parsed after that are
+// dropped, however many a read brought.
+func TestMergeCancelStreamManyRecordsPerRead(t *testing.T) {
+	var b strings.Builder
+	for i := range 20000 {
+		b.WriteString(nginxLine(fmt.Sprintf("10:%02d:%02d", i/60%60, i%60), "recv() failed"))
+	}
+	log := b.String()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	in := []Input{{Name: "pipe", Open: func() (io.ReadCloser, error) {
+		// Only a Reader: a pipe, not a file that can be cut.
+		return io.NopCloser(struct{ io.Reader }{strings.NewReader(log)}), nil
+	}, Options: parser.Options{Location: time.UTC}}}
+	n := 0
+	res := MergeWith(ctx, in, func(*parser.Entry, *int) {}, func(*parser.Entry, *int) {
+		if n++; n == 1 {
+			cancel()
+		}
+	})
+	if n != 1 {
+		t.Errorf("%d records emitted, want 1", n)
+	}
+	if !errors.Is(res[0].Err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", res[0].Err)
+	}
+}
