@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -105,6 +106,8 @@ func TestSpooledReportsAreTheSame(t *testing.T) {
 // overwritten as soon as they are taken back, so text the engine kept
 // without copying shows in the samples at once.
 func TestReusedBlocksKeepReportsTheSame(t *testing.T) {
+	// Logs are cut into parts, and their blocks lent, on two cores or more.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	set, err := rules.Load(false)
 	if err != nil {
 		t.Fatal(err)
