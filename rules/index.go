@@ -163,12 +163,13 @@ func (sl *cacheSlot) holds(e *parser.Entry) bool {
 	return sl.full && sl.server == e.Server && sl.level == e.Level && sl.errno == e.Errno && string(sl.msg) == e.Message
 }
 
-// set keeps the outcome of find for rules, reusing the slot's buffers.
-func (sl *cacheSlot) set(e *parser.Entry, rules []*Rule, pos int, idx []int) {
+// set keeps the outcome of find, the rule that matches (nil: none) and
+// the submatch offsets, reusing the slot's message buffer.
+func (sl *cacheSlot) set(e *parser.Entry, r *Rule, idx []int) {
 	sl.full, sl.server, sl.level, sl.errno = true, e.Server, e.Level, e.Errno
 	sl.msg = append(sl.msg[:0], e.Message...)
 	sl.m = Match{}
-	if pos >= 0 {
-		setMatch(&sl.m, rules[pos], "", idx)
+	if r != nil {
+		setMatch(&sl.m, r, "", idx)
 	}
 }

@@ -1,16 +1,13 @@
 package rules
 
 import (
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
 	"os"
-	"path"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -19,21 +16,6 @@ import (
 )
 
 //go:generate go run ./internal/genbuiltin
-
-// The embedded files are the text of the built-in rules, for Builtin; the
-// rules are loaded from builtinFiles, which go generate makes from them.
-//
-//go:embed builtin/*.yaml
-var builtin embed.FS
-
-// Builtin returns the built-in rule files.
-func Builtin() fs.FS {
-	sub, err := fs.Sub(builtin, "builtin")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the directory
-	}
-	return sub
-}
 
 // Error is a problem in a rule file, located by file and line.
 type Error struct {
@@ -65,17 +47,17 @@ const MinExamples = 2
 func parseFile(name string, data []byte) ([]*Rule, error) {
 	f, err := rulefile.Decode(name, data)
 	if err != nil {
-		return nil, locate(name, err)
+		return nil, locate(err)
 	}
 	return build(f)
 }
 
-// locate makes a decoding error an Error naming the file.
-func locate(name string, err error) error {
+// locate makes a decoding error an Error naming the file and line.
+func locate(err error) error {
 	if le, ok := errors.AsType[*rulefile.Error](err); ok {
-		return &Error{File: name, Line: le.Line, Err: le.Err}
+		return &Error{File: le.File, Line: le.Line, Err: le.Err}
 	}
-	return &Error{File: name, Err: err}
+	return err
 }
 
 // build validates and compiles the rules of a decoded file, the same for
@@ -255,69 +237,46 @@ func Load(noBuiltin bool, userFiles ...string) (*Set, error) {
 // builtinRules compiles the built-in files from their decoded form,
 // builtinFiles: decoding their YAML at every start would cost more than
 // all the rest of loading.
-func builtinRules() ([]*Rule, error) {
-	return buildFiles(len(builtinFiles), func(i int) (rulefile.File, error) {
-		return builtinFiles[i], nil
-	})
-}
+func builtinRules() ([]*Rule, error) { return buildFiles(builtinFiles) }
 
-// LoadFS reads every *.yaml file of fsys, in name order. The files are
-// parsed at the same time, on every core.
+// LoadFS reads every *.yaml file of fsys, in name order, as the
+// built-in files are read into builtinFiles.
 func LoadFS(fsys fs.FS) ([]*Rule, error) {
-	names, err := fs.Glob(fsys, "*.yaml")
+	files, err := rulefile.DecodeFS(fsys)
 	if err != nil {
-		return nil, err
+		return nil, locate(err)
 	}
-	sort.Strings(names)
-	return buildFiles(len(names), func(i int) (rulefile.File, error) {
-		data, err := fs.ReadFile(fsys, names[i])
-		if err != nil {
-			return rulefile.File{}, err
-		}
-		name := path.Base(names[i])
-		f, err := rulefile.Decode(name, data)
-		if err != nil {
-			return rulefile.File{}, locate(name, err)
-		}
-		return f, nil
-	})
+	return buildFiles(files)
 }
 
-// buildFiles builds the n files file gives, each on a goroutine of its
-// own, and joins their rules in order. An id may be defined only once
-// across the files.
-func buildFiles(n int, file func(int) (rulefile.File, error)) ([]*Rule, error) {
+// buildFiles builds the files, each on a goroutine of its own, and joins
+// their rules in order. An id may be defined only once across the files.
+func buildFiles(files []rulefile.File) ([]*Rule, error) {
 	type built struct {
 		rules []*Rule
 		err   error
 	}
-	files := make([]built, n)
+	out := make([]built, len(files))
 	var wg sync.WaitGroup
-	for i := range files {
-		wg.Go(func() {
-			f, err := file(i)
-			if err == nil {
-				files[i].rules, err = build(f)
-			}
-			files[i].err = err
-		})
+	for i, f := range files {
+		wg.Go(func() { out[i].rules, out[i].err = build(f) })
 	}
 	wg.Wait()
-	var out []*Rule
+	var rules []*Rule
 	ids := map[string]string{}
-	for _, f := range files {
-		if f.err != nil {
-			return nil, f.err
+	for _, b := range out {
+		if b.err != nil {
+			return nil, b.err
 		}
-		for _, r := range f.rules {
+		for _, r := range b.rules {
 			if prev, dup := ids[r.ID]; dup {
 				return nil, fmt.Errorf("%s: rule %q already defined at %s", r.Source, r.ID, prev)
 			}
 			ids[r.ID] = r.Source
 		}
-		out = append(out, f.rules...)
+		rules = append(rules, b.rules...)
 	}
-	return out, nil
+	return rules, nil
 }
 
 func merge(base, user []*Rule) *Set {

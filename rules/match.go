@@ -97,8 +97,12 @@ func (sr *serverRules) match(e *parser.Entry, c *matchCache, m *Match) bool {
 	}
 	sl := c.slot(e)
 	if !sl.holds(e) {
+		var r *Rule
 		pos, idx := sr.find(e, &c.scratch)
-		sl.set(e, sr.rules, pos, idx)
+		if pos >= 0 {
+			r = sr.rules[pos]
+		}
+		sl.set(e, r, idx)
 	}
 	if sl.m.Rule == nil {
 		return false

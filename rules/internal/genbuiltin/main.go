@@ -10,11 +10,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/logtriage/logtriage/rules/internal/rulefile"
 )
@@ -32,25 +32,15 @@ func main() {
 }
 
 func run(dir, out, pkg, name string) error {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	files, err := rulefile.DecodeFS(os.DirFS(dir))
+	if le, ok := errors.AsType[*rulefile.Error](err); ok {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, le.File), err)
+	}
 	if err != nil {
 		return err
 	}
-	if len(paths) == 0 {
+	if len(files) == 0 {
 		return fmt.Errorf("no *.yaml files in %s", dir)
-	}
-	sort.Strings(paths)
-	var files []rulefile.File
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		f, err := rulefile.Decode(filepath.Base(p), data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		files = append(files, f)
 	}
 	src, err := rulefile.GoSource(pkg, name, filepath.ToSlash(filepath.Join(dir, "*.yaml")), files)
 	if err != nil {

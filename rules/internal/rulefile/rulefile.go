@@ -14,6 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -65,9 +68,10 @@ type Example struct {
 	Subject  *string           `yaml:"subject"` // nil: not asserted
 }
 
-// Error is a problem in the YAML of a rule file, at Line when it is known
-// (else 0).
+// Error is a problem in the YAML of the rule file File, at Line when it
+// is known (else 0).
 type Error struct {
+	File string
 	Line int
 	Err  error
 }
@@ -98,10 +102,10 @@ func Decode(name string, data []byte) (File, error) {
 		if errors.Is(err, io.EOF) {
 			return File{Name: name}, nil
 		}
-		return File{}, yamlError(err)
+		return File{}, yamlError(name, err)
 	}
 	if err := <-docErr; err != nil {
-		return File{}, yamlError(err)
+		return File{}, yamlError(name, err)
 	}
 	ruleNodes := seqUnder(&doc, "rules")
 	for i := range f.Rules {
@@ -121,8 +125,31 @@ func Decode(name string, data []byte) (File, error) {
 	return f, nil
 }
 
+// DecodeFS decodes every *.yaml file of fsys, in name order. A file that
+// does not decode stops it with Decode's error.
+func DecodeFS(fsys fs.FS) ([]File, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	files := make([]File, 0, len(names))
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := Decode(path.Base(name), data)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
 // yamlError turns yaml.v3's "yaml: line 12: ..." into a located Error.
-func yamlError(err error) error {
+func yamlError(name string, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -138,7 +165,7 @@ func yamlError(err error) error {
 			msg = rest[i+2:]
 		}
 	}
-	return &Error{Line: line, Err: errors.New(msg)}
+	return &Error{File: name, Line: line, Err: errors.New(msg)}
 }
 
 func seqUnder(n *yaml.Node, key string) []*yaml.Node {
