@@ -1,9 +1,7 @@
 package incident
 
 import (
-	"container/heap"
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"slices"
 	"sort"
@@ -84,7 +82,8 @@ type Event struct {
 type Engine struct {
 	cfg     Config
 	now     time.Time
-	sweepAt time.Time // Add sweeps at this time: a second after the last sweep
+	nowAt   instant // of now
+	sweepAt instant // Add sweeps at this time: a second after the last sweep
 	open    map[stateKey]*state
 	// quiet holds the open incidents by their End when queued, earliest
 	// first, so that Advance finds those quiet for longer than the gap
@@ -94,7 +93,7 @@ type Engine struct {
 	recent []*state // closed, reopenable until End+Recur
 	// No recent incident ends before recentEnd: Advance looks at them
 	// only once the recurrence window of one may have passed.
-	recentEnd time.Time
+	recentEnd instant
 	pools     map[string]string
 	requests  map[reqKey]reqRef
 	// found caches open incidents in the slot of their key (foundSlot),
@@ -107,47 +106,61 @@ type Engine struct {
 	// unowned lists the incidents whose last record's text is not a copy,
 	// once OwnText was called: the next call copies theirs.
 	unowned  []*state
-	ownsText bool // OwnText was called: unowned is kept
+	ownsText bool     // OwnText was called: unowned is kept
+	closing  []*state // closeQuiet's, kept for the next sweep
 }
 
 // stateKey is what an open incident is found by: its group and subject.
 type stateKey struct{ group, subject string }
 
 type state struct {
+	// What every record reads or writes comes first, together, so that
+	// a record touches few cache lines of its incident.
+	key stateKey
+	// countRule is the rule of the last record, counts[countAt]; its
+	// records not yet counted there are countPend.
+	countRule        *rules.Rule
+	countPend        int64
+	countAt          int
+	seq              int64
+	startAt, endAt   instant // of in.Start and in.End
+	minute           int64   // the calendar minute counted in perMinute (instant.minute)
+	perMinute        int64
+	vhosts, requests topN
+	clients          clientSet
+	sources          []string
+	last             Sample // the last record (see sample)
+	lastVHost        string // of the last record with a vhost: en.VHost
+	slot             uint8  // foundSlot of key
+	inOpen           bool   // in Engine.open: set by setOpen and unsetOpen only
+	lastOwned        bool   // last.Text is a copy, not the record's own text
+	vhostOwned       bool   // lastVHost is a copy (see ownLast)
+	listed           bool   // in Engine.unowned
+	fastcgi          bool
+	queued           bool // in Engine.quiet
+
 	in         Incident
-	key        stateKey
-	slot       uint8 // foundSlot of key
-	inOpen     bool  // in Engine.open: set by setOpen and unsetOpen only
-	lastVHost  string
-	fastcgi    bool
-	pendingFor string    // pool name, for an incident keyed by an unmapped pool
-	minute     time.Time // the calendar minute counted in perMinute
-	minuteEnd  time.Time // minute plus one minute
-	perMinute  int64
-	roles      map[string]*rules.Rule
-	first      map[string]int64 // order in which each rule first appeared
-	seq        int64
-	vhosts     topN
-	requests   topN
-	scripts    topN
-	clients    clientSet
-	sources    []string
-	perRule    map[string]bool // rules with a sample already
-	last       Sample
-	lastOwned  bool // last.Text is a copy, not the record's own text
-	listed     bool // in Engine.unowned
-	// countRule is the rule of the last record, in roles; its records
-	// not yet in CountsByRule are countPend.
-	countRule *rules.Rule
-	countPend int64
-	queued    bool      // in Engine.quiet
-	queuedEnd time.Time // End when queued
-	statuses  []int
+	pendingFor string // pool name, for an incident keyed by an unmapped pool
+	// counts holds the incident's rules in the order they came, with
+	// their records (CountsByRule, filled from it by syncCounts).
+	counts   []ruleCount
+	scripts  topN
+	statuses []int
 	// For events: whether "opened" was sent, and what it said.
 	announced     bool
 	announcedPeak int64
 	announcedSev  rules.Severity
 	rootID        string
+}
+
+// ruleCount is one rule of an incident. A record of a rule other than
+// the last record's finds its rule here by a short search by pointer
+// (incidents have few rules), not by hashing the rule's id.
+type ruleCount struct {
+	r       *rules.Rule
+	n       int64 // records; the run of countRule goes in with flushCounts
+	first   int64 // order of first appearance (state.seq)
+	sampled bool  // a record of it is in Samples
 }
 
 type reqKey struct {
@@ -185,6 +198,8 @@ func New(cfg Config) *Engine {
 		requests:  map[reqKey]reqRef{},
 		unknown:   NewTemplates(cfg.Templates),
 		recentEnd: noEnd,
+		nowAt:     instantOf(time.Time{}),
+		sweepAt:   instantOf(time.Time{}),
 	}
 	for pool, addr := range cfg.Pools {
 		e.pools[pool] = canonicalAddr(addr)
@@ -206,10 +221,10 @@ func (e *Engine) Add(en *parser.Entry, m *rules.Match) {
 // maybe on another goroutine: a pipeline that matches records on every
 // core prepares them there too.
 func (e *Engine) AddPrepared(en *parser.Entry, m *rules.Match, p *Prepared) {
-	if en.Time.After(e.now) {
-		e.now = en.Time
+	if e.nowAt.before(p.at) {
+		e.now, e.nowAt = en.Time, p.at
 	}
-	if !e.now.Before(e.sweepAt) {
+	if !e.nowAt.before(e.sweepAt) {
 		e.Advance(e.now)
 	}
 	if m == nil {
@@ -232,13 +247,15 @@ func (e *Engine) AddPrepared(en *parser.Entry, m *rules.Match, p *Prepared) {
 		if r.Role == "context" {
 			return // context joins an incident, never starts one
 		}
-		st = e.start(group, p.text, kind, en)
+		st = e.start(group, p.text, kind, en, p.at)
 	}
 	newRule, newSource := e.update(st, en, m, p)
 	if kind == "pool" {
 		e.attachPool(st, m.Subject)
 	}
-	e.notify(st, newRule, newSource, r.ID, en.File)
+	if e.cfg.OnEvent != nil {
+		e.notify(st, newRule, newSource, r.ID, en.File)
+	}
 	if en.Server == parser.Apache && en.PID != 0 {
 		e.requests[reqKey{en.Server, en.PID, en.TID}] = reqRef{st, en.Time}
 	}
@@ -299,7 +316,8 @@ func (e *Engine) find(en *parser.Entry, m *rules.Match, p *Prepared, group strin
 	if r.Role == "symptom" {
 		for i := len(e.recent) - 1; i >= 0; i-- {
 			st := e.recent[i]
-			if st.key == k && en.Time.Sub(st.in.End) <= e.cfg.Recur && st.in.CountsByRule[r.ID] > 0 {
+			// The slot first: most keys differ there, and it is no string.
+			if st.slot == p.slot && st.key == k && en.Time.Sub(st.in.End) <= e.cfg.Recur && st.has(r) {
 				return e.revive(st)
 			}
 		}
@@ -381,7 +399,7 @@ func (e *Engine) findPool(pool string) *state {
 	return nil
 }
 
-func (e *Engine) start(group, subject, kind string, en *parser.Entry) *state {
+func (e *Engine) start(group, subject, kind string, en *parser.Entry, at instant) *state {
 	if group == "backend" && kind == "pool" {
 		if addr, ok := e.pools[subject]; ok {
 			subject, kind = addr, "socket"
@@ -391,32 +409,30 @@ func (e *Engine) start(group, subject, kind string, en *parser.Entry) *state {
 		} else {
 			pool := strings.Clone(subject)
 			subject = "pool:" + pool
-			st := e.newState(group, subject, kind, en)
+			st := e.newState(group, subject, kind, en, at)
 			st.pendingFor = pool
 			return st
 		}
 	}
-	st := e.newState(group, subject, kind, en)
-	return st
+	return e.newState(group, subject, kind, en, at)
 }
 
-func (e *Engine) newState(group, subject, kind string, en *parser.Entry) *state {
+func (e *Engine) newState(group, subject, kind string, en *parser.Entry, at instant) *state {
 	// The subject may be part of the record's text: keep a copy, not the
 	// block of input the text lies in.
 	subject = strings.Clone(subject)
 	st := &state{
-		key:      key(group, subject),
-		slot:     foundSlot(group, subject),
-		roles:    map[string]*rules.Rule{},
-		first:    map[string]int64{},
-		vhosts:   newTopN(64),
-		requests: newTopN(64),
-		scripts:  newTopN(32),
-		perRule:  map[string]bool{},
+		key:        key(group, subject),
+		slot:       foundSlot(group, subject),
+		vhosts:     newTopN(64),
+		requests:   newTopN(64),
+		scripts:    newTopN(32),
+		vhostOwned: true,
+		startAt:    at,
+		endAt:      at,
 	}
 	st.in = Incident{
-		Group: group, Subject: subject, SubjectKind: kind, Start: en.Time, End: en.Time,
-		CountsByRule: map[string]int64{}, Open: true,
+		Group: group, Subject: subject, SubjectKind: kind, Start: en.Time, End: en.Time, Open: true,
 	}
 	st.in.ID = incidentID(&st.in)
 	e.setOpen(st)
@@ -438,51 +454,62 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match, p *Prepared
 	r := m.Rule
 	in := &st.in
 	// Records come in runs of one rule: a run is counted aside and put
-	// into CountsByRule when another rule comes or before it is read
-	// (flushCounts), not with two map operations per record.
+	// into counts when another rule comes or before it is read
+	// (flushCounts). What depends on the rule alone is done once a run
+	// too: a merge ends the run (countRule).
 	sameRule := r == st.countRule
 	if sameRule {
 		st.countPend++
 	} else {
 		st.flushCounts()
-		n := in.CountsByRule[r.ID]
-		newRule = n == 0
-		in.CountsByRule[r.ID] = n + 1
-		st.countRule = r
-		st.roles[r.ID] = r
+		i := st.ruleAt(r)
+		if i < 0 {
+			newRule = true
+			i = len(st.counts)
+			st.counts = append(st.counts, ruleCount{first: st.seq})
+		}
+		c := &st.counts[i]
+		c.r = r // the latest rule of the id, as the others are
+		c.n++
+		st.countRule, st.countAt = r, i
+		if r.Role != "context" && r.Severity > in.Severity {
+			in.Severity = r.Severity
+		}
+		if r.HTTPStatus != 0 && !slices.Contains(st.statuses, r.HTTPStatus) {
+			st.statuses = append(st.statuses, r.HTTPStatus)
+		}
 	}
-	if en.Time.Before(in.Start) {
-		in.Start = en.Time
+	if p.at.before(st.startAt) {
+		in.Start, st.startAt = en.Time, p.at
 	}
-	if en.Time.After(in.End) {
-		in.End = en.Time
+	if st.endAt.before(p.at) {
+		in.End, st.endAt = en.Time, p.at
 	}
 	in.Count++
-	if newRule {
-		st.first[r.ID] = st.seq
-	}
 	st.seq++
-	if r.Role != "context" && r.Severity > in.Severity {
-		in.Severity = r.Severity
-	}
-	if !en.Time.Before(st.minute) && en.Time.Before(st.minuteEnd) {
+	if minute := p.at.minute(); minute == st.minute && st.perMinute > 0 {
 		st.perMinute++ // the minute of the record before
 	} else {
-		minute := en.Time.Truncate(time.Minute)
-		st.minute, st.minuteEnd, st.perMinute = minute, minute.Add(time.Minute), 1
+		st.minute, st.perMinute = minute, 1
 	}
 	if st.perMinute > in.PeakPerMinute {
 		in.PeakPerMinute = st.perMinute
 	}
 	if vhost := vhostOf(en); vhost != "" {
 		kept := st.vhosts.add(vhost, p.vhostHash)
-		if en.VHost != st.lastVHost {
-			// A copy: the table's, when it keeps this vhost (a backend
-			// serving several sites changes its last one often).
-			st.lastVHost = kept
-			if kept == "" || vhost != en.VHost {
-				st.lastVHost = strings.Clone(en.VHost)
+		switch {
+		case en.VHost == "" || en.VHost == "_":
+			// vhost is the Host asked for.
+			st.lastVHost, st.vhostOwned = "", true
+			if en.VHost != "" {
+				st.lastVHost = "_"
 			}
+		case kept != "":
+			st.lastVHost, st.vhostOwned = kept, true // the table's copy
+		default:
+			// No room in the table: the record's own, copied with the
+			// last record's text (ownLast).
+			st.lastVHost, st.vhostOwned = en.VHost, false
 		}
 	}
 	if en.Request != "" {
@@ -501,9 +528,6 @@ func (e *Engine) update(st *state, en *parser.Entry, m *rules.Match, p *Prepared
 	if en.File != "" && !slices.Contains(st.sources, en.File) && len(st.sources) < 32 {
 		st.sources = append(st.sources, en.File)
 		newSource = len(st.sources) > 1
-	}
-	if r.HTTPStatus != 0 && !slices.Contains(st.statuses, r.HTTPStatus) {
-		st.statuses = append(st.statuses, r.HTTPStatus)
 	}
 	if p.fastcgi && !st.fastcgi {
 		st.fastcgi = true
@@ -556,30 +580,28 @@ func (e *Engine) merge(dst, src *state) {
 	case b.Start.Before(a.Start):
 		a.ID = b.ID
 	}
-	for id, f := range src.first {
+	for _, c := range src.counts {
 		// Keep the order of first appearance across both.
-		v := dst.seq + f
+		first := dst.seq + c.first
 		if b.Start.Before(a.Start) {
-			v = f - src.seq
+			first = c.first - src.seq
 		}
-		if old, ok := dst.first[id]; !ok || v < old {
-			dst.first[id] = v
+		i := dst.idAt(c.r.ID)
+		if i < 0 {
+			dst.counts = append(dst.counts, ruleCount{r: c.r, n: c.n, first: first})
+			continue
 		}
+		d := &dst.counts[i]
+		d.r, d.n, d.first = c.r, d.n+c.n, min(d.first, first)
 	}
 	dst.seq += src.seq
 	if b.Start.Before(a.Start) {
-		a.Start = b.Start
+		a.Start, dst.startAt = b.Start, src.startAt
 	}
 	if b.End.After(a.End) {
-		a.End = b.End
+		a.End, dst.endAt = b.End, src.endAt
 	}
 	a.Count += b.Count
-	for id, n := range b.CountsByRule {
-		a.CountsByRule[id] += n
-	}
-	for id, r := range src.roles {
-		dst.roles[id] = r
-	}
 	dst.countRule = nil // its records are counted: the next one is stored again
 	a.Severity = max(a.Severity, b.Severity)
 	a.PeakPerMinute = max(a.PeakPerMinute, b.PeakPerMinute)
@@ -601,8 +623,8 @@ func (e *Engine) merge(dst, src *state) {
 		}
 	}
 	for _, s := range b.Samples {
-		if !dst.perRule[s.RuleID] && len(a.Samples) < maxSamples-1 {
-			dst.perRule[s.RuleID] = true
+		if c := &dst.counts[dst.idAt(s.RuleID)]; !c.sampled && len(a.Samples) < maxSamples-1 {
+			c.sampled = true
 			a.Samples = append(a.Samples, s)
 		}
 	}
@@ -629,7 +651,8 @@ const maxSamples = 12
 // A sample that is kept is a copy of the record's text, which otherwise
 // would keep the whole block of input it lies in. The last record changes
 // with every record, so it is copied only when the incident stops taking
-// records or is handed out.
+// records or is handed out, or when OwnText is called (the incident is
+// listed for it then, as it is when its last vhost is the record's own).
 //
 // sameRule says the incident's record before was of the same rule, with
 // no merge since: that record found the rule sampled or no room left,
@@ -640,20 +663,58 @@ func (e *Engine) sample(st *state, en *parser.Entry, ruleID string, sameRule boo
 		s.Text = s.Text[:4096]
 	}
 	st.last, st.lastOwned = s, false
-	e.disowned(st)
-	if !sameRule && !st.perRule[ruleID] && len(st.in.Samples) < maxSamples-1 {
-		st.perRule[ruleID] = true
-		s.Text = strings.Clone(s.Text)
-		st.last, st.lastOwned = s, true
-		st.in.Samples = append(st.in.Samples, s)
+	if !sameRule && len(st.in.Samples) < maxSamples-1 {
+		if c := &st.counts[st.countAt]; !c.sampled {
+			c.sampled = true
+			s.Text = strings.Clone(s.Text)
+			st.last, st.lastOwned = s, true
+			st.in.Samples = append(st.in.Samples, s)
+		}
+	}
+	if !st.lastOwned || !st.vhostOwned {
+		e.disowned(st)
 	}
 }
 
-// flushCounts puts the records counted aside into CountsByRule.
+// flushCounts puts the records counted aside into counts.
 func (st *state) flushCounts() {
 	if st.countPend > 0 {
-		st.in.CountsByRule[st.countRule.ID] += st.countPend
+		st.counts[st.countAt].n += st.countPend
 		st.countPend = 0
+	}
+}
+
+// ruleAt returns the place of r's id in counts, or -1.
+func (st *state) ruleAt(r *rules.Rule) int {
+	for i := range st.counts {
+		if st.counts[i].r == r {
+			return i
+		}
+	}
+	return st.idAt(r.ID)
+}
+
+// idAt returns the place of a rule id in counts, or -1.
+func (st *state) idAt(id string) int {
+	for i := range st.counts {
+		if st.counts[i].r.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// has reports whether the incident has a record of r's id.
+func (st *state) has(r *rules.Rule) bool { return st.ruleAt(r) >= 0 }
+
+// syncCounts fills CountsByRule from counts.
+func (st *state) syncCounts() {
+	st.flushCounts()
+	if st.in.CountsByRule == nil {
+		st.in.CountsByRule = make(map[string]int64, len(st.counts))
+	}
+	for _, c := range st.counts {
+		st.in.CountsByRule[c.r.ID] = c.n
 	}
 }
 
@@ -689,11 +750,16 @@ func (e *Engine) disowned(st *state) {
 	}
 }
 
-// ownLast makes the last sample a copy of its record's text.
+// ownLast makes the last sample and the last vhost copies of their
+// record's text.
 func (st *state) ownLast() {
 	if !st.lastOwned {
 		st.last.Text = strings.Clone(st.last.Text)
 		st.lastOwned = true
+	}
+	if !st.vhostOwned {
+		st.lastVHost = strings.Clone(st.lastVHost)
+		st.vhostOwned = true
 	}
 }
 
@@ -702,14 +768,16 @@ func (st *state) ownLast() {
 // live logs, so incidents resolve without waiting for the next record.
 func (e *Engine) Advance(now time.Time) {
 	if now.After(e.now) {
-		e.now = now
+		e.now, e.nowAt = now, instantOf(now)
 	}
-	e.sweepAt = e.now.Add(time.Second)
-	if len(e.quiet) > 0 && e.now.Sub(e.quiet[0].queuedEnd) > e.cfg.Gap {
-		e.closeQuiet()
+	e.sweepAt = e.nowAt.add(time.Second)
+	// Quiet since the gap: an End before now minus the gap.
+	if quietBefore := e.nowAt.add(-e.cfg.Gap); len(e.quiet) > 0 && e.quiet[0].end.before(quietBefore) {
+		e.closeQuiet(quietBefore)
 	}
-	if e.now.Sub(e.recentEnd) > e.cfg.Recur {
-		e.finalizeOld()
+	// Past reopening: an End before now minus the recurrence window.
+	if recurBefore := e.nowAt.add(-e.cfg.Recur); e.recentEnd.before(recurBefore) {
+		e.finalizeOld(recurBefore)
 	}
 	for k, ref := range e.requests {
 		if e.now.Sub(ref.at) > time.Second {
@@ -726,21 +794,25 @@ func (e *Engine) Advance(now time.Time) {
 // queue puts an open incident in the quiet queue, unless it is there.
 func (e *Engine) queue(st *state) {
 	if !st.queued {
-		st.queued, st.queuedEnd = true, st.in.End
-		heap.Push(&e.quiet, st)
+		st.queued = true
+		e.quiet.push(queued{st.endAt, st})
 	}
 }
 
-// closeQuiet closes the open incidents quiet for longer than the gap.
-func (e *Engine) closeQuiet() {
-	var closing []*state
-	for len(e.quiet) > 0 && e.now.Sub(e.quiet[0].queuedEnd) > e.cfg.Gap {
-		st := heap.Pop(&e.quiet).(*state)
+// closeQuiet closes the open incidents quiet for longer than the gap:
+// those that end before quietBefore.
+func (e *Engine) closeQuiet(quietBefore instant) {
+	// The list of the last sweep, taken: one that an event's receiver
+	// starts has its own.
+	closing := e.closing[:0]
+	e.closing = nil
+	for len(e.quiet) > 0 && e.quiet[0].end.before(quietBefore) {
+		st := e.quiet.pop()
 		st.queued = false
 		switch {
 		case !st.inOpen:
 			// Closed or merged away since.
-		case e.now.Sub(st.in.End) > e.cfg.Gap:
+		case st.endAt.before(quietBefore):
 			closing = append(closing, st)
 		default:
 			e.queue(st) // records came since it was queued
@@ -754,49 +826,88 @@ func (e *Engine) closeQuiet() {
 		st.in.Open = false
 		st.ownLast()
 		e.recent = append(e.recent, st)
-		e.recentEnd = minTime(e.recentEnd, st.in.End)
+		e.recentEnd = minInstant(e.recentEnd, st.endAt)
 		if st.announced {
 			e.emit(Resolved, st, nil)
 		}
 	}
+	clear(closing)
+	e.closing = closing[:0]
 }
 
-// finalizeOld finalises the closed incidents that can no longer reopen.
-func (e *Engine) finalizeOld() {
+// finalizeOld finalises the closed incidents that can no longer reopen:
+// those that end before recurBefore.
+func (e *Engine) finalizeOld(recurBefore instant) {
 	keep := e.recent[:0]
 	e.recentEnd = noEnd
 	for _, st := range e.recent {
-		if e.now.Sub(st.in.End) > e.cfg.Recur {
+		if st.endAt.before(recurBefore) {
 			e.finalize(st)
 			continue
 		}
 		keep = append(keep, st)
-		e.recentEnd = minTime(e.recentEnd, st.in.End)
+		e.recentEnd = minInstant(e.recentEnd, st.endAt)
 	}
 	clear(e.recent[len(keep):])
 	e.recent = keep
 }
 
 // endQueue is a min-heap of incidents by the End they had when queued.
-type endQueue []*state
+// The End is kept beside the incident, so that ordering the heap reads
+// the heap alone, not every incident it moves past. It orders as
+// container/heap does.
+type endQueue []queued
 
-func (q endQueue) Len() int           { return len(q) }
-func (q endQueue) Less(i, j int) bool { return q[i].queuedEnd.Before(q[j].queuedEnd) }
-func (q endQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *endQueue) Push(x any)        { *q = append(*q, x.(*state)) }
-func (q *endQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	return x
+type queued struct {
+	end instant // the incident's End when queued
+	st  *state
+}
+
+func (q endQueue) less(i, j int) bool { return q[i].end.before(q[j].end) }
+
+func (q *endQueue) push(x queued) {
+	*q = append(*q, x)
+	h := *q
+	for j := len(h) - 1; ; {
+		i := (j - 1) / 2 // parent
+		if i == j || !h.less(j, i) {
+			break
+		}
+		h[i], h[j] = h[j], h[i]
+		j = i
+	}
+}
+
+// pop removes and returns the incident queued with the earliest End.
+func (q *endQueue) pop() *state {
+	h := *q
+	n := len(h) - 1
+	h[0], h[n] = h[n], h[0]
+	for i := 0; ; {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if j2 := j + 1; j2 < n && h.less(j2, j) {
+			j = j2
+		}
+		if !h.less(j, i) {
+			break
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
+	}
+	st := h[n].st
+	h[n] = queued{}
+	*q = h[:n]
+	return st
 }
 
 // noEnd is later than any record's time: the recentEnd of no incidents.
-var noEnd = time.Unix(1<<60, 0)
+var noEnd = instant{sec: 1 << 60}
 
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
+func minInstant(a, b instant) instant {
+	if b.before(a) {
 		return b
 	}
 	return a
@@ -829,14 +940,15 @@ func (e *Engine) finalize(st *state) {
 // derive fills the fields computed from the running state (top tables,
 // root cause, the last sample) into st.in and returns it.
 func (e *Engine) derive(st *state) *Incident {
-	st.flushCounts()
+	st.syncCounts()
 	in := &st.in
 	in.VHosts = st.vhosts.top(5)
 	in.Requests = st.requests.top(5)
 	in.Scripts = st.scripts.top(5)
 	in.Clients = int64(st.clients.len())
 	in.Sources = slices.Clone(st.sources)
-	in.HTTPStatus = slices.Sorted(slices.Values(st.statuses))
+	in.HTTPStatus = slices.Clone(st.statuses)
+	slices.Sort(in.HTTPStatus)
 	st.ownLast()
 	samples := in.Samples
 	if n := len(samples); n > 0 && !slices.ContainsFunc(samples, func(s Sample) bool { return s.File == st.last.File && s.Line == st.last.Line }) {
@@ -933,27 +1045,25 @@ func (e *Engine) Open() []*Incident {
 // most severe, then the one logged first.
 func (e *Engine) rootRule(st *state) *rules.Rule {
 	st.flushCounts()
-	in := &st.in
 	type candidate struct {
-		id        string
-		r         *rules.Rule
+		*ruleCount
 		explained int64 // records of this incident a cause accounts for
 		rank      int   // cause 2, symptom 1, context 0
 	}
-	score := func(id string) candidate {
-		c := candidate{id: id, r: st.roles[id]}
+	score := func(c *ruleCount) candidate {
+		cand := candidate{ruleCount: c}
 		switch c.r.Role {
 		case "cause":
-			c.rank = 2
-			for other, n := range in.CountsByRule {
-				if c.r.ExplainsRule(other) {
-					c.explained += n
+			cand.rank = 2
+			for _, other := range st.counts {
+				if c.r.ExplainsRule(other.r.ID) {
+					cand.explained += other.n
 				}
 			}
 		case "symptom":
-			c.rank = 1
+			cand.rank = 1
 		}
-		return c
+		return cand
 	}
 	// better orders candidates: most records explained (php-fpm out of
 	// children explains nginx's refusals and timeouts), cause before
@@ -967,16 +1077,19 @@ func (e *Engine) rootRule(st *state) *rules.Rule {
 			return a.rank > b.rank
 		case a.r.Severity != b.r.Severity:
 			return a.r.Severity > b.r.Severity
-		case st.first[a.id] != st.first[b.id]:
-			return st.first[a.id] < st.first[b.id]
+		case a.first != b.first:
+			return a.first < b.first
 		}
-		return a.id < b.id
+		return a.r.ID < b.r.ID
 	}
 	var best candidate
-	for id := range in.CountsByRule {
-		if c := score(id); best.r == nil || better(c, best) {
+	for i := range st.counts {
+		if c := score(&st.counts[i]); best.ruleCount == nil || better(c, best) {
 			best = c
 		}
+	}
+	if best.ruleCount == nil {
+		return nil
 	}
 	return best.r
 }
@@ -993,7 +1106,7 @@ func (e *Engine) explain(st *state) {
 	// The commonest symptom adds what to check on the web server side; its
 	// remediation would repeat the root cause's in other words.
 	for _, id := range in.RuleIDs() {
-		if r := st.roles[id]; r != root && r.Role == "symptom" {
+		if r := st.counts[st.idAt(id)].r; r != root && r.Role == "symptom" {
 			in.Diagnostics = appendUnique(in.Diagnostics, r.Diagnostics, 8)
 			break
 		}
@@ -1001,6 +1114,9 @@ func (e *Engine) explain(st *state) {
 }
 
 func appendUnique(dst, src []string, limit int) []string {
+	if dst == nil && len(src) > 0 {
+		dst = make([]string, 0, min(len(src), limit))
+	}
 	for _, s := range src {
 		if len(dst) >= limit {
 			break
@@ -1036,10 +1152,26 @@ func (e *Engine) deployBlip(in *Incident) bool {
 	return false
 }
 
+// incidentID is the incident's start, to the second, and 24 bits of the
+// 32-bit FNV-1a hash of its group, a zero byte and its subject, in hex.
+// It is made without hashers or formatting that allocate: every
+// incident gets one.
 func incidentID(in *Incident) string {
-	h := fnv.New32a()
-	h.Write([]byte(in.Group + "\x00" + in.Subject))
-	return fmt.Sprintf("%s-%06x", in.Start.UTC().Format("20060102T150405"), h.Sum32()&0xffffff)
+	const offset32, prime32 = 2166136261, 16777619
+	h := uint32(offset32)
+	for _, s := range [...]string{in.Group, "\x00", in.Subject} {
+		for i := range len(s) {
+			h = (h ^ uint32(s[i])) * prime32
+		}
+	}
+	var buf [32]byte
+	b := in.Start.UTC().AppendFormat(buf[:0], "20060102T150405")
+	b = append(b, '-')
+	const digits = "0123456789abcdef"
+	for shift := 20; shift >= 0; shift -= 4 {
+		b = append(b, digits[h>>shift&0xf])
+	}
+	return string(b)
 }
 
 func clientIP(c string) string {

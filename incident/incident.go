@@ -10,7 +10,9 @@
 package incident
 
 import (
-	"sort"
+	"cmp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/logtriage/logtriage/rules"
@@ -87,12 +89,12 @@ func (in *Incident) RuleIDs() []string {
 	for id := range in.CountsByRule {
 		ids = append(ids, id)
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := in.CountsByRule[ids[i]], in.CountsByRule[ids[j]]
-		if a != b {
-			return a > b
+	// Ids are distinct: any sort gives this order.
+	slices.SortFunc(ids, func(a, b string) int {
+		if c := cmp.Compare(in.CountsByRule[b], in.CountsByRule[a]); c != 0 {
+			return c
 		}
-		return ids[i] < ids[j]
+		return strings.Compare(a, b)
 	})
 	return ids
 }

@@ -24,9 +24,10 @@ type Prepared struct {
 	// a severe record no rule matched (unknown), its template.
 	text string
 
-	vhostHash   uint64 // of vhostOf(en), when not ""
-	requestHash uint64 // of en.Request, when not ""
-	clientV4    uint32 // the client's IPv4 address, for clientV4
+	vhostHash   uint64  // of vhostOf(en), when not ""
+	requestHash uint64  // of en.Request, when not ""
+	at          instant // of en.Time
+	clientV4    uint32  // the client's IPv4 address, for clientV4
 
 	group     groupFrom // noGroup: the record makes no incident
 	kind      kindFrom
@@ -94,7 +95,7 @@ const (
 // Prepare computes p from a record and its match (nil when no rule
 // matched), for Engine.AddPrepared. It is safe for concurrent use.
 func Prepare(en *parser.Entry, m *rules.Match, p *Prepared) {
-	*p = Prepared{}
+	*p = Prepared{at: instantOf(en.Time)}
 	if m == nil {
 		if !en.Unparsed && rules.Severe(en) {
 			p.unknown, p.text = true, Mask(en.Message)

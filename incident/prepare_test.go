@@ -133,7 +133,7 @@ func TestPrepareConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	for g := range got {
-		if diff := cmp.Diff(want, got[g], cmp.AllowUnexported(Prepared{})); diff != "" {
+		if diff := cmp.Diff(want, got[g], cmp.AllowUnexported(Prepared{}, instant{})); diff != "" {
 			t.Errorf("goroutine %d (-want +got):\n%s", g, diff)
 		}
 	}

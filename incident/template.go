@@ -26,18 +26,26 @@ type Template struct {
 // records of further shapes are counted in one "other" template.
 type Templates struct {
 	max   int
-	byKey map[string]*Template
+	byKey map[templateKey]*Template
 	other *Template
+}
+
+// templateKey is what a template is found by: no string is built for
+// every record.
+type templateKey struct {
+	server  parser.Server
+	level   parser.Level
+	pattern string
 }
 
 // NewTemplates returns an empty set bounded to max shapes.
 func NewTemplates(max int) *Templates {
-	return &Templates{max: max, byKey: map[string]*Template{}}
+	return &Templates{max: max, byKey: map[templateKey]*Template{}}
 }
 
 // add counts a record whose template is pattern, Mask(en.Message).
 func (ts *Templates) add(en *parser.Entry, pattern string) {
-	k := en.Server.String() + "\x00" + en.Level.String() + "\x00" + pattern
+	k := templateKey{en.Server, en.Level, pattern}
 	t, ok := ts.byKey[k]
 	if !ok {
 		if len(ts.byKey) >= ts.max {

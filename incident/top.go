@@ -1,7 +1,8 @@
 package incident
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 )
 
@@ -12,20 +13,31 @@ import (
 //
 // Values come with their hash (hashString; for vhosts and requests,
 // computed with the rest of a Prepared record, on any core; the rare
-// script of a slow request is hashed by the engine): a value is looked up by its hash in a
-// small open-addressing table, and its text is compared only when the
-// hashes agree. So a full table turns away a value it has no room for,
-// the common case (most request lines are seen once), without hashing
-// or comparing text on the engine's goroutine.
+// script of a slow request is hashed by the engine): a value is looked
+// up by its hash in a small open-addressing table, and its text is
+// compared only when the hashes agree. So a full table turns away a value
+// it has no room for, the common case (most request lines are seen
+// once), without hashing or comparing text on the engine's goroutine.
+//
+// Each slot of the table holds part of its value's hash beside the
+// value's place, so that a value the table lacks is turned away by
+// reading the slots alone, not the entries they point at: the engine
+// counts the records of many incidents in turn, and one cache line read
+// instead of several is what a record costs here.
 type topN struct {
-	max     int
 	entries []topEntry // in the order first seen
-	// slots is a linear-probing table of places in entries, plus one (0
-	// is an empty slot), at most half full; made with the first value.
-	slots []int32
-	other int64
-	last  int // the place of the value counted last, tried first; -1: none
+	// slots is a linear-probing table, at most half full, made with the
+	// first value: 0 is an empty slot, else slotTag of the value's hash
+	// with its place in entries plus one in the low byte.
+	slots    []uint32
+	other    int64
+	lastHash uint64 // the hash of entries[last], tried first
+	last     int32  // the place of the value counted last; -1: none
+	max      int32  // at most maxTop
 }
+
+// maxTop bounds topN.max: a place plus one fits the low byte of a slot.
+const maxTop = 255
 
 type topEntry struct {
 	value string
@@ -33,40 +45,50 @@ type topEntry struct {
 	hash  uint64 // hashString(value)
 }
 
-func newTopN(max int) topN { return topN{max: max, last: -1} }
+func newTopN(max int) topN { return topN{max: int32(min(max, maxTop)), last: -1} }
+
+// slotTag is what a slot keeps of a hash: bits the table's place does
+// not come from, with the low byte clear for the value's place.
+func slotTag(h uint64) uint32 { return uint32(h>>32) &^ 0xff }
 
 // add counts v, whose hash is h, and returns the table's copy of v, or
 // "" when v is counted under other.
 func (t *topN) add(v string, h uint64) string { return t.addN(v, h, 1) }
 
 func (t *topN) addN(v string, h uint64, n int64) string {
-	if t.last >= 0 {
-		if e := &t.entries[t.last]; e.hash == h && e.value == v {
+	if t.last >= 0 && t.lastHash == h {
+		if e := &t.entries[t.last]; e.value == v {
 			e.count += n // the same as the last: common in a run
 			return e.value
 		}
 	}
 	if t.slots == nil {
 		size := 16
-		for size < 2*t.max {
+		for size < 2*int(t.max) {
 			size *= 2
 		}
-		t.slots = make([]int32, size)
+		t.slots = make([]uint32, size)
 	}
 	mask := uint64(len(t.slots) - 1)
+	tag := slotTag(h)
 	i := h & mask
 	for ; t.slots[i] != 0; i = (i + 1) & mask {
-		j := int(t.slots[i] - 1)
+		s := t.slots[i]
+		if s&^0xff != tag {
+			continue
+		}
+		j := int32(s&0xff) - 1
 		if e := &t.entries[j]; e.hash == h && e.value == v {
 			e.count += n
-			t.last = j
+			t.last, t.lastHash = j, h
 			return e.value
 		}
 	}
-	if len(t.entries) < t.max {
+	if len(t.entries) < int(t.max) {
 		v = strings.Clone(v)
-		t.last = len(t.entries)
-		t.slots[i] = int32(len(t.entries) + 1)
+		j := int32(len(t.entries))
+		t.last, t.lastHash = j, h
+		t.slots[i] = tag | uint32(j+1)
 		t.entries = append(t.entries, topEntry{v, n, h})
 		return v
 	}
@@ -87,11 +109,12 @@ func (t *topN) top(n int) []Count {
 	for i, e := range t.entries {
 		out[i] = Count{e.value, e.count}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
+	// Values are distinct: any sort gives this order.
+	slices.SortFunc(out, func(a, b Count) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
 		}
-		return out[i].Value < out[j].Value
+		return strings.Compare(a.Value, b.Value)
 	})
 	if len(out) > n {
 		out = out[:n]
