@@ -743,11 +743,26 @@ func (e *Engine) OwnText() {
 
 // disowned notes that st's last record's text is the record's own, for
 // OwnText to copy.
+//
+// The list grows until OwnText empties it, which may be long: in a
+// rotated set, the input whose blocks are lent may be the last merged.
+// So before the list outgrows its room, the incidents that own their text
+// since they were listed (all those that closed) leave it: it holds about
+// the open incidents, not every incident since the last OwnText, which
+// would also keep finished incidents from the collector.
 func (e *Engine) disowned(st *state) {
-	if e.ownsText && !st.listed {
-		st.listed = true
-		e.unowned = append(e.unowned, st)
+	if !e.ownsText || st.listed {
+		return
 	}
+	if n := len(e.unowned); n == cap(e.unowned) && n >= 64 {
+		e.unowned = slices.DeleteFunc(e.unowned, func(s *state) bool {
+			owned := s.lastOwned && s.vhostOwned
+			s.listed = !owned
+			return owned
+		})
+	}
+	st.listed = true
+	e.unowned = append(e.unowned, st)
 }
 
 // ownLast makes the last sample and the last vhost copies of their

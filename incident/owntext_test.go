@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"reflect"
@@ -161,5 +162,44 @@ func TestOwnTextAfterMerge(t *testing.T) {
 	poison(&bufs)
 	if dst.last.Text != wantLast {
 		t.Errorf("last record after the merge = %q, want %q", dst.last.Text, wantLast)
+	}
+}
+
+// Between two calls of OwnText the engine lists only about the open
+// incidents: those that closed own their text and leave the list, which
+// would otherwise grow with every incident and keep finished ones from
+// the collector.
+func TestOwnTextListStaysSmall(t *testing.T) {
+	set, err := rules.Load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished := 0
+	eng := New(Config{Gap: 10 * time.Second, Recur: 20 * time.Second, Final: func(*Incident) { finished++ }})
+	eng.OwnText()
+	refused := "connect() failed (111: Connection refused) while connecting to upstream"
+	most := 0
+	for i := range 3000 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		upstream := fmt.Sprintf(`, upstream: "http://10.0.%d.%d:8080/p"`, i/250, i%250)
+		// Two records: the first of a rule is kept as a sample, a copy;
+		// the second is the record's own text.
+		for j := range 2 {
+			parser.Scan(strings.NewReader(nginxLine(at, 2*i+j, refused, upstream)), parser.Options{File: "error.log", Location: time.UTC}, func(e *parser.Entry) {
+				m, ok := set.Match(e)
+				if !ok {
+					t.Fatalf("no rule matches %q", e.Raw)
+				}
+				eng.Add(e, &m)
+			})
+		}
+		most = max(most, len(eng.unowned))
+	}
+	eng.Flush()
+	if finished != 3000 {
+		t.Fatalf("%d incidents, want 3000", finished)
+	}
+	if most > 200 {
+		t.Errorf("%d incidents listed for OwnText at most, with one or two open at a time", most)
 	}
 }
