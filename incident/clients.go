@@ -119,49 +119,35 @@ func (s *v4Set) each(fn func(uint32)) {
 }
 
 // parseIPv4 reads a dotted-quad IPv4 address as netip.ParseAddr does:
-// four decimal fields of 0 to 255, no leading zeros, nothing else. It
-// runs for every record with a client: a field's up to three digits are
-// read in line, not in a loop.
+// four decimal fields of 0 to 255, no leading zeros, nothing else.
 func parseIPv4(s string) (uint32, bool) {
-	n := len(s)
-	if n < 7 || n > 15 {
+	if len(s) < 7 || len(s) > 15 {
 		return 0, false
 	}
 	var a uint32
 	i := 0
 	for f := range 4 {
 		if f > 0 {
-			if i == n || s[i] != '.' {
+			if s[i] != '.' {
 				return 0, false
 			}
 			i++
 		}
-		if i == n {
+		if i == len(s) || s[i]-'0' > 9 {
 			return 0, false
 		}
 		v := uint32(s[i] - '0')
-		if v > 9 {
-			return 0, false
-		}
 		i++
 		// Up to two more digits, unless the first was a zero (a leading
 		// zero, or the field 0).
-		if v != 0 && i < n {
-			if d := uint32(s[i] - '0'); d <= 9 {
-				v = v*10 + d
-				i++
-				if i < n {
-					if d := uint32(s[i] - '0'); d <= 9 {
-						v = v*10 + d
-						i++
-					}
-				}
-			}
+		for n := 1; v != 0 && n < 3 && i < len(s) && s[i]-'0' <= 9; n++ {
+			v = v*10 + uint32(s[i]-'0')
+			i++
 		}
-		if v > 255 {
+		if v > 255 || i == len(s) && f < 3 {
 			return 0, false
 		}
 		a = a<<8 | v
 	}
-	return a, i == n
+	return a, i == len(s)
 }

@@ -103,8 +103,8 @@ type Engine struct {
 	found   [256]*state
 	markers []marker
 	unknown *Templates
-	// unowned lists the incidents whose last record's text is not a copy,
-	// once OwnText was called: the next call copies theirs.
+	// unowned lists the incidents whose last record's text or last vhost
+	// is not a copy, once OwnText was called: the next call copies them.
 	unowned  []*state
 	ownsText bool     // OwnText was called: unowned is kept
 	closing  []*state // closeQuiet's, kept for the next sweep
@@ -719,10 +719,10 @@ func (st *state) syncCounts() {
 }
 
 // OwnText copies what the engine keeps of the records' text and still
-// shares with them, the last record of each open incident, so that the
-// text of the records added so far may change after it returns (see
-// timeline.MergeReusing). Everything else the engine keeps is a copy
-// from the start.
+// shares with them, the last record and last vhost of each open
+// incident, so that the text of the records added so far may change
+// after it returns (see timeline.MergeReusing). Everything else the
+// engine keeps of a record's text is a copy from the start.
 func (e *Engine) OwnText() {
 	if !e.ownsText {
 		// From now on the incidents that take a record are listed; those
@@ -741,8 +741,8 @@ func (e *Engine) OwnText() {
 	e.unowned = e.unowned[:0]
 }
 
-// disowned notes that st's last record's text is the record's own, for
-// OwnText to copy.
+// disowned notes that st's last record's text or last vhost is the
+// record's own, for OwnText to copy.
 //
 // The list grows until OwnText empties it, which may be long: in a
 // rotated set, the input whose blocks are lent may be the last merged.
@@ -997,9 +997,6 @@ func (e *Engine) openAfter(sev rules.Severity) int64 {
 // notify sends opened once an incident has enough evidence, then updated
 // when it escalates.
 func (e *Engine) notify(st *state, newRule, newSource bool, ruleID, file string) {
-	if e.cfg.OnEvent == nil {
-		return
-	}
 	in := &st.in
 	if !st.announced {
 		if n := e.openAfter(in.Severity); n > 0 && in.Count >= n {
