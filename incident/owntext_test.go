@@ -46,6 +46,21 @@ func lent(e *parser.Entry) []byte {
 	return buf
 }
 
+// addLent parses line and adds its records to eng with their text lent
+// (see lent), the buffers appended to bufs; every record must match.
+func addLent(t *testing.T, eng *Engine, set *rules.Set, bufs *[][]byte, line string) {
+	t.Helper()
+	parser.Scan(strings.NewReader(line), parser.Options{File: "error.log", Location: time.UTC}, func(e *parser.Entry) {
+		en := *e
+		*bufs = append(*bufs, lent(&en))
+		m, ok := set.Match(&en)
+		if !ok {
+			t.Fatalf("no rule matches %q", line)
+		}
+		eng.Add(&en, &m)
+	})
+}
+
 // poison overwrites the buffers lent handed out, as a reader fills its
 // blocks again, and forgets them.
 func poison(bufs *[][]byte) {
@@ -125,17 +140,7 @@ func TestOwnTextAfterMerge(t *testing.T) {
 	}
 	eng := New(Config{})
 	var bufs [][]byte
-	add := func(line string) {
-		parser.Scan(strings.NewReader(line), parser.Options{File: "error.log", Location: time.UTC}, func(e *parser.Entry) {
-			en := *e
-			bufs = append(bufs, lent(&en))
-			m, ok := set.Match(&en)
-			if !ok {
-				t.Fatalf("no rule matches %q", line)
-			}
-			eng.Add(&en, &m)
-		})
-	}
+	add := func(line string) { addLent(t, eng, set, &bufs, line) }
 	refused := "connect() failed (111: Connection refused) while connecting to upstream"
 	add(nginxLine(t0, 1, refused, `, upstream: "http://10.0.0.5:8080/p"`))
 	add(nginxLine(t0.Add(time.Second), 2, refused, `, upstream: "http://10.0.0.6:8080/p"`))

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/logtriage/logtriage/parser"
 	"github.com/logtriage/logtriage/rules"
 )
 
@@ -23,17 +22,7 @@ func TestLastVHostBeyondTableOwned(t *testing.T) {
 	var got []*Incident
 	eng := New(Config{Final: func(in *Incident) { got = append(got, in) }})
 	var bufs [][]byte
-	add := func(line string) {
-		parser.Scan(strings.NewReader(line), parser.Options{File: "error.log", Location: time.UTC}, func(e *parser.Entry) {
-			en := *e
-			bufs = append(bufs, lent(&en))
-			m, ok := set.Match(&en)
-			if !ok {
-				t.Fatalf("no rule matches %q", line)
-			}
-			eng.Add(&en, &m)
-		})
-	}
+	add := func(line string) { addLent(t, eng, set, &bufs, line) }
 	line := func(at time.Time, conn int, site, msg, upstream string) string {
 		return fmt.Sprintf("%s [error] 10#10: *%d %s, client: 192.0.2.1, server: %s, request: \"GET / HTTP/1.1\", upstream: \"%s\", host: \"%s\"\n",
 			at.Format("2006/01/02 15:04:05"), conn, msg, site, upstream, site)

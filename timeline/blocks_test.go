@@ -13,6 +13,14 @@ import (
 	"github.com/logtriage/logtriage/source"
 )
 
+// smallPoisonedParts cuts files into small parts on two cores and
+// poisons the blocks taken back, until the test ends.
+func smallPoisonedParts(t *testing.T) {
+	procs, size, poison := runtime.GOMAXPROCS(2), partSize, poisonBlocks
+	partSize, poisonBlocks = 8<<10, true
+	t.Cleanup(func() { runtime.GOMAXPROCS(procs); partSize, poisonBlocks = size, poison })
+}
+
 // TestMergeReusingBlocks merges large inputs, plain and gzipped, while
 // the caller keeps the text of every record without copying it until
 // release, as the incident engine keeps an incident's last record. The
@@ -21,11 +29,7 @@ import (
 // in release the records are those of MergeWith; without them, the kept
 // text changes, which says the blocks are indeed read into again.
 func TestMergeReusingBlocks(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	defer func(old int64) { partSize = old }(partSize)
-	partSize = 8 << 10
-	defer func(old bool) { poisonBlocks = old }(poisonBlocks)
-	poisonBlocks = true
+	smallPoisonedParts(t)
 
 	var b strings.Builder
 	for i := range 20000 {
@@ -90,11 +94,7 @@ func TestMergeReusingBlocks(t *testing.T) {
 // A merge without release lends no blocks: what the caller keeps never
 // changes, as MergeWith promises.
 func TestMergeWithoutReleaseKeepsText(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	defer func(old int64) { partSize = old }(partSize)
-	partSize = 8 << 10
-	defer func(old bool) { poisonBlocks = old }(poisonBlocks)
-	poisonBlocks = true
+	smallPoisonedParts(t)
 	var b strings.Builder
 	for i := range 5000 {
 		b.WriteString(nginxLine(fmt.Sprintf("10:%02d:%02d", i/60%60, i%60), fmt.Sprintf("upstream timed out %d", i)))
