@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -19,40 +17,13 @@ import (
 	"github.com/logtriage/logtriage/timeline"
 )
 
-// lent moves a record's text into a buffer of its own, as if it had been
-// read into a block the reader will fill again, and returns the buffer:
-// every string field that lies in Raw is pointed at the same bytes of
-// the copy.
-func lent(e *parser.Entry) []byte {
-	raw := e.Raw
-	if raw == "" {
-		return nil
-	}
-	buf := []byte(raw)
-	base := uintptr(unsafe.Pointer(unsafe.StringData(raw)))
-	v := reflect.ValueOf(e).Elem()
-	for i := range v.NumField() {
-		f := v.Field(i)
-		if f.Kind() != reflect.String || f.Len() == 0 {
-			continue
-		}
-		s := f.String()
-		off := int(uintptr(unsafe.Pointer(unsafe.StringData(s))) - base)
-		if off < 0 || off+len(s) > len(raw) {
-			continue // not in Raw: the record's own
-		}
-		f.SetString(unsafe.String(&buf[off], len(s)))
-	}
-	return buf
-}
-
 // addLent parses line and adds its records to eng with their text lent
-// (see lent), the buffers appended to bufs; every record must match.
+// (see overwritable), the buffers appended to bufs; every record must match.
 func addLent(t *testing.T, eng *Engine, set *rules.Set, bufs *[][]byte, line string) {
 	t.Helper()
 	parser.Scan(strings.NewReader(line), parser.Options{File: "error.log", Location: time.UTC}, func(e *parser.Entry) {
-		en := *e
-		*bufs = append(*bufs, lent(&en))
+		en, buf := overwritable(*e)
+		*bufs = append(*bufs, buf)
 		m, ok := set.Match(&en)
 		if !ok {
 			t.Fatalf("no rule matches %q", line)
@@ -61,7 +32,7 @@ func addLent(t *testing.T, eng *Engine, set *rules.Set, bufs *[][]byte, line str
 	})
 }
 
-// poison overwrites the buffers lent handed out, as a reader fills its
+// poison overwrites the buffers overwritable handed out, as a reader fills its
 // blocks again, and forgets them.
 func poison(bufs *[][]byte) {
 	for _, b := range *bufs {
@@ -102,7 +73,9 @@ func TestOwnTextKeepsIncidents(t *testing.T) {
 			timeline.Merge(context.Background(), ins, func(e *parser.Entry) {
 				en := *e
 				if reuse {
-					bufs = append(bufs, lent(&en))
+					var buf []byte
+					en, buf = overwritable(en)
+					bufs = append(bufs, buf)
 				}
 				if m, ok := set.Match(&en); ok {
 					eng.Add(&en, &m)

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -22,21 +23,20 @@ func overwritable(e parser.Entry) (parser.Entry, []byte) {
 	if len(buf) == 0 {
 		return e, buf
 	}
-	raw := unsafe.StringData(e.Raw)
-	move := func(s *string) {
-		if len(*s) == 0 {
-			return
+	raw := uintptr(unsafe.Pointer(unsafe.StringData(e.Raw)))
+	// Every string field, so that one added to Entry is moved too.
+	v := reflect.ValueOf(&e).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() != reflect.String || f.Len() == 0 {
+			continue
 		}
-		off := uintptr(unsafe.Pointer(unsafe.StringData(*s))) - uintptr(unsafe.Pointer(raw))
-		if off < uintptr(len(buf)) {
-			*s = unsafe.String(&buf[off], len(*s))
+		s := f.String()
+		off := uintptr(unsafe.Pointer(unsafe.StringData(s))) - raw
+		if off < uintptr(len(buf)) && off+uintptr(len(s)) <= uintptr(len(buf)) {
+			f.SetString(unsafe.String(&buf[off], len(s)))
 		}
 	}
-	for _, s := range []*string{&e.Message, &e.ErrText, &e.Status, &e.Action, &e.Client, &e.VHost, &e.Request,
-		&e.Subrequest, &e.Upstream, &e.Host, &e.Referrer, &e.Module, &e.AHCode, &e.Pool} {
-		move(s)
-	}
-	e.Raw = unsafe.String(&buf[0], len(buf))
 	return e, buf
 }
 
