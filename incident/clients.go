@@ -44,11 +44,7 @@ func (c *clientSet) addOther(ip string, keep func(string) string) {
 }
 
 func (c *clientSet) merge(o *clientSet) {
-	o.v4.each(func(a uint32) {
-		if c.len() < MaxClients {
-			c.v4.add(a)
-		}
-	})
+	o.v4.each(c.addV4)
 	for s := range o.other {
 		if c.len() < MaxClients {
 			c.addOther(s, func(s string) string { return s }) // already a copy

@@ -833,9 +833,7 @@ func (e *Engine) closeQuiet(quietBefore instant) {
 			e.queue(st) // records came since it was queued
 		}
 	}
-	if len(closing) > 1 { // most sweeps close none: no sort.Slice, which allocates
-		sort.Slice(closing, func(i, j int) bool { return closing[i].in.End.Before(closing[j].in.End) })
-	}
+	slices.SortFunc(closing, func(a, b *state) int { return a.in.End.Compare(b.in.End) })
 	for _, st := range closing {
 		e.unsetOpen(st)
 		st.in.Open = false
@@ -1117,11 +1115,19 @@ func (e *Engine) explain(st *state) {
 	in.Diagnostics = appendUnique(nil, root.Diagnostics, 10)
 	// The commonest symptom adds what to check on the web server side; its
 	// remediation would repeat the root cause's in other words.
-	for _, id := range in.RuleIDs() {
-		if r := st.counts[st.idAt(id)].r; r != root && r.Role == "symptom" {
-			in.Diagnostics = appendUnique(in.Diagnostics, r.Diagnostics, 8)
-			break
+	// The order of RuleIDs: most records first, then the smaller id.
+	var top *ruleCount
+	for i := range st.counts {
+		c := &st.counts[i]
+		if c.r == root || c.r.Role != "symptom" {
+			continue
 		}
+		if top == nil || c.n > top.n || c.n == top.n && c.r.ID < top.r.ID {
+			top = c
+		}
+	}
+	if top != nil {
+		in.Diagnostics = appendUnique(in.Diagnostics, top.r.Diagnostics, 8)
 	}
 }
 

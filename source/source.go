@@ -58,15 +58,15 @@ type Inflated interface {
 // is not nil, and an Inflated, decompressed ahead in a goroutine of its
 // own, when f is a regular compressed file. A pipe is left as it is: its
 // writer may be slow, and reading ahead would hold back what it wrote.
-func ofFile(rc io.ReadCloser, zipped bool, f *os.File, c *Counter) io.ReadCloser {
+func ofFile(rc *readCloser, zipped bool, f *os.File, c *Counter) io.ReadCloser {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		return rc
 	}
 	if zipped {
-		return inflatedFile{newReadAhead(rc, rc)}
+		return inflatedFile{newReadAhead(rc)}
 	}
-	return &sectionedFile{readCloser: rc.(*readCloser), f: f, size: st.Size(), c: c}
+	return &sectionedFile{readCloser: rc, f: f, size: st.Size(), c: c}
 }
 
 type inflatedFile struct{ *readAhead }
@@ -169,10 +169,10 @@ type readAhead struct {
 	stop   chan struct{}
 	done   chan struct{} // closed when the goroutine has returned
 
-	cur     chunk // being read
-	off     int   // read up to cur.b[off]
-	closers []io.Closer
-	closed  bool
+	cur    chunk // being read
+	off    int   // read up to cur.b[off]
+	rc     io.ReadCloser
+	closed bool
 }
 
 // chunk is decompressed bytes and the error that ended them, if any.
@@ -181,18 +181,18 @@ type chunk struct {
 	err error
 }
 
-func newReadAhead(r io.Reader, closers ...io.Closer) *readAhead {
+func newReadAhead(rc io.ReadCloser) *readAhead {
 	ra := &readAhead{
-		chunks:  make(chan chunk, chunksAhead),
-		free:    make(chan []byte, chunksAhead+1),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		closers: closers,
+		chunks: make(chan chunk, chunksAhead),
+		free:   make(chan []byte, chunksAhead+1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+		rc:     rc,
 	}
 	for range chunksAhead + 1 {
 		ra.free <- make([]byte, chunkSize)
 	}
-	go ra.fill(r)
+	go ra.fill(rc)
 	return ra
 }
 
@@ -251,13 +251,7 @@ func (ra *readAhead) Close() error {
 	ra.closed = true
 	close(ra.stop)
 	<-ra.done
-	var first error
-	for _, c := range ra.closers {
-		if err := c.Close(); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	return ra.rc.Close()
 }
 
 // namedErrReader puts the file name into decompression errors, which
