@@ -3,7 +3,6 @@ package rules
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"regexp"
@@ -238,16 +237,6 @@ func Load(noBuiltin bool, userFiles ...string) (*Set, error) {
 // builtinFiles: decoding their YAML at every start would cost more than
 // all the rest of loading.
 func builtinRules() ([]*Rule, error) { return buildFiles(builtinFiles) }
-
-// LoadFS reads every *.yaml file of fsys, in name order, as the
-// built-in files are read into builtinFiles.
-func LoadFS(fsys fs.FS) ([]*Rule, error) {
-	files, err := rulefile.DecodeFS(fsys)
-	if err != nil {
-		return nil, locate(err)
-	}
-	return buildFiles(files)
-}
 
 // buildFiles builds the files, each on a goroutine of its own, and joins
 // their rules in order. An id may be defined only once across the files.

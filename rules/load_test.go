@@ -93,7 +93,7 @@ func TestLoadMissingFile(t *testing.T) {
 // A user rule with a built-in id replaces it in place; a new id goes
 // before the built-ins; disabled removes.
 func TestMergeOverrideAddDisable(t *testing.T) {
-	base, err := LoadFS(fstest.MapFS{"good.yaml": {Data: []byte(goodRules(t))}})
+	base, err := loadFS(fstest.MapFS{"good.yaml": {Data: []byte(goodRules(t))}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -233,31 +233,48 @@ func (m *Match) Captures() map[string]string {
 // subject expands the rule's subject template for an entry and the
 // submatches of m.
 func (r *Rule) subject(e *parser.Entry, m *Match) string {
-	if ps := r.Subject.parts; len(ps) == 1 && ps[0].refs != nil {
-		// One reference, the common template, with its names bound.
-		p := &ps[0]
-		for i, ref := range p.refs {
-			var v string
-			if ref >= 0 {
-				v = m.Value(ref)
-			} else {
-				v, _ = e.Field(p.names[i])
+	t := &r.Subject
+	if !t.bound {
+		return t.Expand(func(name string) string {
+			for i, n := range r.names {
+				if n == name {
+					return m.Value(i)
+				}
 			}
-			if v != "" {
-				return v
-			}
-		}
-		return ""
+			v, _ := e.Field(name)
+			return v
+		})
 	}
-	return r.Subject.Expand(func(name string) string {
-		for i, n := range r.names {
-			if n == name {
-				return m.Value(i)
-			}
+	// Bound to the pattern's captures: a template of one part, the
+	// common kind, costs no allocation.
+	if len(t.parts) == 1 {
+		return t.parts[0].value(e, m)
+	}
+	var b strings.Builder
+	for i := range t.parts {
+		b.WriteString(t.parts[i].value(e, m))
+	}
+	return b.String()
+}
+
+// value is a bound part's text: its literal, or the first of its names
+// with a value.
+func (p *tmplPart) value(e *parser.Entry, m *Match) string {
+	if p.names == nil {
+		return p.lit
+	}
+	for i, ref := range p.refs {
+		var v string
+		if ref >= 0 {
+			v = m.Value(ref)
+		} else {
+			v, _ = e.Field(p.names[i])
 		}
-		v, _ := e.Field(name)
-		return v
-	})
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // Template is a subject template: literal text with {name} or {a|b}
@@ -265,6 +282,7 @@ func (r *Rule) subject(e *parser.Entry, m *Match) string {
 type Template struct {
 	text  string
 	parts []tmplPart
+	bound bool // bind resolved the names: refs are set
 }
 
 type tmplPart struct {
@@ -304,18 +322,21 @@ func ParseTemplate(s string, known func(string) bool) (Template, error) {
 	return t, nil
 }
 
-// bind resolves the names of a template of one reference against the
-// capture names of a pattern (by submatch index), as Rule.subject would
-// each time: a capture before a field of the same name.
+// bind resolves the template's names against the capture names of a
+// pattern (by submatch index), as Rule.subject would each time: a
+// capture before a field of the same name.
 func (t *Template) bind(captures []string) {
-	if len(t.parts) != 1 || t.parts[0].names == nil {
-		return
+	for i := range t.parts {
+		p := &t.parts[i]
+		if p.names == nil {
+			continue
+		}
+		p.refs = make([]int, len(p.names))
+		for j, n := range p.names {
+			p.refs[j] = slices.Index(captures, n)
+		}
 	}
-	p := &t.parts[0]
-	p.refs = make([]int, len(p.names))
-	for i, n := range p.names {
-		p.refs[i] = slices.Index(captures, n)
-	}
+	t.bound = true
 }
 
 // String returns the template's source text.
@@ -323,14 +344,6 @@ func (t Template) String() string { return t.text }
 
 // Expand fills the template; each {a|b} takes the first non-empty value.
 func (t Template) Expand(get func(string) string) string {
-	if len(t.parts) == 1 && t.parts[0].names != nil {
-		for _, n := range t.parts[0].names {
-			if v := get(n); v != "" {
-				return v
-			}
-		}
-		return ""
-	}
 	var b strings.Builder
 	for _, p := range t.parts {
 		if p.names == nil {
