@@ -188,6 +188,19 @@ type htmlTemplateRow struct {
 	Sample                              string
 }
 
+// seqOf is the incidents made into what the template ranges over, one
+// at a time; a pass read to its end has its error recorded (v.pass).
+func seqOf[T any](v *htmlView, ins Incidents, mk func(*incident.Incident, int) T) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for i, in := range ins.All() {
+			if !yield(mk(in, i)) {
+				return
+			}
+		}
+		v.pass(ins)
+	}
+}
+
 func newHTMLView(a *Analysis) *htmlView {
 	v := &htmlView{Title: "logtriage report", Hidden: a.Hidden}
 	if a.Host != "" {
@@ -197,7 +210,8 @@ func newHTMLView(a *Analysis) *htmlView {
 		v.Meta = append(v.Meta, htmlKV{"generated", fmtTime(a.Generated)})
 	}
 	v.Meta = append(v.Meta, htmlKV{"window", window(a)})
-	if z := zone(a); z != "" {
+	sc := scanIncidents(a)
+	if z := zoneName(sc.zoneTime(a)); z != "" {
 		v.Meta = append(v.Meta, htmlKV{"times", "in " + z})
 	}
 	for _, in := range a.Inputs {
@@ -210,24 +224,9 @@ func newHTMLView(a *Analysis) *htmlView {
 	} else {
 		// Made as the template reads them, one at a time: the summary
 		// rows, then the incidents in full.
-		v.Rows = func(yield func(htmlRow) bool) {
-			for i, in := range ins.All() {
-				if !yield(newHTMLRow(in, i)) {
-					return
-				}
-			}
-			v.pass(ins)
-		}
-		v.Incidents = func(yield func(htmlIncident) bool) {
-			for i, in := range ins.All() {
-				if !yield(newHTMLIncident(in, i)) {
-					return
-				}
-			}
-			v.pass(ins)
-		}
+		v.Rows = seqOf(v, ins, newHTMLRow)
+		v.Incidents = seqOf(v, ins, newHTMLIncident)
 	}
-	sc := scanIncidents(a)
 	v.pass(ins)
 	for s := rules.SeverityCritical; s > rules.SeverityNone; s-- {
 		if n := sc.bySeverity[s]; n > 0 {
@@ -430,6 +429,15 @@ func scanIncidents(a *Analysis) incidentScan {
 	return sc
 }
 
+// zoneTime is zoneTime(a), from the first incident the scan saw.
+func (sc *incidentScan) zoneTime(a *Analysis) time.Time {
+	var first *incident.Incident
+	if len(sc.drawn) > 0 {
+		first = sc.drawn[0]
+	}
+	return zoneTimeOf(first, a)
+}
+
 // widen makes the span take in s to e; a zero s is no time at all.
 func (sc *incidentScan) widen(s, e time.Time) {
 	if s.IsZero() {
@@ -616,7 +624,7 @@ func windowOf(a *Analysis, sc incidentScan) (from, to time.Time, ok bool) {
 		to = from.Add(time.Second)
 	}
 	loc := from.Location()
-	if t := zoneTime(a); !t.IsZero() {
+	if t := sc.zoneTime(a); !t.IsZero() {
 		loc = t.Location() // the zone the header names
 	}
 	return from.In(loc), to.In(loc), true

@@ -775,8 +775,6 @@ func window(a *Analysis) string {
 	return fmtTime(a.Since) + " – " + fmtTime(a.Until)
 }
 
-// zone names the zone the times are printed in, taken from the first
-// incident (the caller puts all times in one zone), else the report time.
 // incidentWindow is an incident's span as the reports print it: "19:57:15 –
 // 19:58:04 (49s)", and ", still open" while it is.
 func incidentWindow(in *incident.Incident) string {
@@ -787,8 +785,12 @@ func incidentWindow(in *incident.Incident) string {
 	return w
 }
 
-func zone(a *Analysis) string {
-	t := zoneTime(a)
+// zone names the zone the times are printed in, taken from the first
+// incident (the caller puts all times in one zone), else the report time.
+func zone(a *Analysis) string { return zoneName(zoneTime(a)) }
+
+// zoneName is the zone of t, as zone gives it; "" for a zero t.
+func zoneName(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
@@ -797,9 +799,13 @@ func zone(a *Analysis) string {
 
 // zoneTime is the time whose zone a report prints times in: the first
 // incident's start, else when the report was made; zero when neither.
-func zoneTime(a *Analysis) time.Time {
-	if in := a.first(); in != nil && !in.Start.IsZero() {
-		return in.Start
+func zoneTime(a *Analysis) time.Time { return zoneTimeOf(a.first(), a) }
+
+// zoneTimeOf is zoneTime for a report whose first incident is first
+// (nil: none), found already.
+func zoneTimeOf(first *incident.Incident, a *Analysis) time.Time {
+	if first != nil && !first.Start.IsZero() {
+		return first.Start
 	}
 	return a.Generated
 }

@@ -594,16 +594,19 @@ func TestTimesKeepTheirZone(t *testing.T) {
 	}
 }
 
-// passes is a List that counts how often it is read to the end.
+// passes is a List that counts how often it is read to the end (n) and
+// how often a read stops short (peeks), as a look at the first incident
+// does.
 type passes struct {
 	List
-	n int
+	n, peeks int
 }
 
 func (p *passes) All() iter.Seq2[int, *incident.Incident] {
 	return func(yield func(int, *incident.Incident) bool) {
 		for i, in := range p.List {
 			if !yield(i, in) {
+				p.peeks++
 				return
 			}
 		}
@@ -633,6 +636,11 @@ func TestWritersReadIncidentsFewTimes(t *testing.T) {
 		}
 		if p.n == 0 || p.n > tc.max {
 			t.Errorf("%s read the incidents %d times, want 1 to %d", tc.name, p.n, tc.max)
+		}
+		// The header's zone is that of the first incident: one look at
+		// it, at most, besides the passes.
+		if p.peeks > 1 {
+			t.Errorf("%s looked at the first incident %d times besides its passes, want at most 1", tc.name, p.peeks)
 		}
 	}
 }

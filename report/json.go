@@ -169,13 +169,13 @@ func JSON(w io.Writer, a *Analysis) error {
 	if err != nil {
 		return err
 	}
-	// Encoded strings cannot hold a raw newline or quote, so this is the
-	// incidents key and nothing else.
 	all := a.incidents()
 	if all.Len() == 0 {
 		_, err := w.Write(append(doc, '\n'))
 		return err
 	}
+	// Encoded strings cannot hold a raw newline or quote, so this is the
+	// incidents key and nothing else.
 	key := []byte("\n  \"incidents\": [")
 	i := bytes.Index(doc, key)
 	if i < 0 {

@@ -38,13 +38,14 @@ type Spool struct {
 	writing []*incident.Incident
 	done    chan error
 
+	warn error // why the spool stopped writing runs (set by wait)
+	err  error // why the last All stopped early
+
 	// Written by the goroutine that writes a run; read after wait.
 	f    *os.File // unlinked as soon as made; nil before the first run
 	size int64    // bytes written to f
 	runs []run
 	locs []*time.Location // the zones of the times written, by index
-	warn error            // why the spool stopped writing runs
-	err  error            // why the last All stopped early
 }
 
 // run is one sorted batch of incidents in the file.

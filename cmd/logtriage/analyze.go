@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -205,11 +204,7 @@ func (c *reportFlags) finish(g *Globals, e *env, ins []timeline.Input, o pipelin
 			format = "table"
 		}
 	}
-	bw := bufio.NewWriter(w)
-	err := render(bw, a, format, g.style(w))
-	if err == nil {
-		err = bw.Flush()
-	}
+	err := render(w, a, format, g.style(w))
 	if f != nil {
 		if cerr := f.Close(); err == nil {
 			err = cerr

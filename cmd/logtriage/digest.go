@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -130,9 +129,9 @@ func (c *digestCmd) Run(g *Globals, e *env) error {
 		}
 	}
 	failed := make([]bool, len(r.plans)) // a segment could not be read whole
-	for i, res := range results {
+	for _, res := range results {
 		if res.Err != nil {
-			failed[r.planOf[i]] = true
+			failed[r.owner[res.Name]] = true
 		}
 	}
 	incomplete := 0
@@ -159,17 +158,16 @@ func (c *digestCmd) Run(g *Globals, e *env) error {
 type digestPlan struct {
 	plans  []*state.Plan
 	inputs []timeline.Input
-	planOf []int       // per input: the index of its plan
-	last   []time.Time // per plan: the last record's time
+	owner  map[string]int // input (its name) → index of its plan
+	last   []time.Time    // per plan: the last record's time
 }
 
 // planRun plans every log (which files, from which offset) and sets o's
 // filters: records already reported, or before since on a first run, are
 // left out; the last record's time per log is noted.
 func planRun(st *state.State, paths []string, since time.Time, o *pipelineOpts, stderr io.Writer) *digestPlan {
-	r := &digestPlan{}
+	r := &digestPlan{owner: map[string]int{}}
 	after := map[string]time.Time{} // input → records at or before are old
-	owner := map[string]int{}       // input → index in plans
 	for _, p := range paths {
 		pl, err := st.Plan(p, since)
 		if err != nil {
@@ -186,8 +184,7 @@ func planRun(st *state.State, paths []string, since time.Time, o *pipelineOpts, 
 			case pl.First:
 				after[seg.Path] = since.Add(-time.Nanosecond)
 			}
-			owner[seg.Path] = len(r.plans)
-			r.planOf = append(r.planOf, len(r.plans))
+			r.owner[seg.Path] = len(r.plans)
 			r.inputs = append(r.inputs, timeline.Input{
 				Name:    seg.Path,
 				Open:    seg.Open,
@@ -199,7 +196,7 @@ func planRun(st *state.State, paths []string, since time.Time, o *pipelineOpts, 
 	r.last = make([]time.Time, len(r.plans))
 	o.after = after
 	o.seen = func(en *parser.Entry) {
-		if i, ok := owner[en.File]; ok && en.Time.After(r.last[i]) {
+		if i, ok := r.owner[en.File]; ok && en.Time.After(r.last[i]) {
 			r.last[i] = en.Time
 		}
 	}
@@ -287,13 +284,7 @@ func (c *digestCmd) delivery() (*delivery, error) {
 // deliver prints the report or mails it.
 func (d *delivery) deliver(e *env, a *report.Analysis, format string) error {
 	if len(d.to) == 0 {
-		// Written as it is made: a first run over weeks of logs can make
-		// a report larger than memory should hold.
-		w := bufio.NewWriter(e.stdout)
-		if err := render(w, a, format, report.Style{}); err != nil {
-			return err
-		}
-		return w.Flush()
+		return render(e.stdout, a, format, report.Style{})
 	}
 	var text, html bytes.Buffer
 	if err := report.Text(&text, a); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"fmt"
@@ -191,18 +192,26 @@ func fsInputs(fsys fs.FS, prefix string, names []string, o pipelineOpts) []timel
 
 // render writes the analysis in the requested format.
 func render(w io.Writer, a *report.Analysis, format string, st report.Style) error {
+	// Buffered, and written as it is made: a report can be larger than
+	// memory should hold (a first digest over weeks of logs).
+	bw := bufio.NewWriter(w)
+	var err error
 	switch format {
 	case "json":
-		return report.JSON(w, a)
+		err = report.JSON(bw, a)
 	case "markdown":
-		return report.Markdown(w, a)
+		err = report.Markdown(bw, a)
 	case "text":
-		return report.Text(w, a)
+		err = report.Text(bw, a)
 	case "html":
-		return report.HTML(w, a)
+		err = report.HTML(bw, a)
 	default:
-		return report.Table(w, a, st)
+		err = report.Table(bw, a, st)
 	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // readPoolConfigs reads every php-fpm config matching the globs.
