@@ -68,6 +68,14 @@ BIG   ?= 0
 bench-e2e: build
 	$(GO) run ./bench/run -build=false -lines $(LINES) -reps $(REPS) -big=$(if $(filter 1 yes true,$(BIG)),true,false) $(if $(CPUPROFILE),-cpuprofile $(CPUPROFILE))
 
+## pgo: cmd/logtriage/default.pgo, the CPU profile go build optimizes the
+## binary with (profile-guided optimization): analyze over the benchmark's
+## logs, plain and .gz, PGORUNS times each. Rerun after changing the hot path.
+PGORUNS ?= 5
+.PHONY: pgo
+pgo: build
+	$(GO) run ./bench/run -build=false -lines $(LINES) -reps $(PGORUNS) -pgo cmd/logtriage/default.pgo
+
 ## screenshot: screenshots/report.png, Chromium's rendering of the HTML report
 ## of a corpus scenario (SCENARIO=nginx-04-fpm-saturated), to review the design
 SCENARIO ?= nginx-04-fpm-saturated

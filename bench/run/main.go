@@ -18,6 +18,10 @@
 // no pass or fail on speed.
 //
 //	go run ./bench/run -lines 1000000 -reps 3 [-big] [-cpuprofile cpu.prof] [-watch=false]
+//
+// With -pgo FILE it times nothing: it writes the profile the release
+// build is optimized with (`make pgo`, cmd/logtriage/default.pgo), the
+// CPU profiles of -reps runs of (a) and (c) merged into one.
 package main
 
 import (
@@ -59,6 +63,7 @@ type config struct {
 	build      bool
 	regen      bool
 	cpuprofile string
+	pgo        string
 	watch      bool
 	watchLines int
 	watchIdle  time.Duration
@@ -77,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&c.build, "build", true, "build the binary first (make build)")
 	fs.BoolVar(&c.regen, "regen", false, "generate the logs even when a matching copy exists")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "also write a CPU profile of logtriage analyze (its hidden --cpuprofile flag) to this file and print its top 10")
+	fs.StringVar(&c.pgo, "pgo", "", "time nothing; write the merged CPU profiles of -reps runs of analyze, plain and .gz, to this file (for profile-guided optimization)")
 	fs.BoolVar(&c.watch, "watch", true, "also measure logtriage watch: line-to-event latency, idle CPU (about 15 s plus -watch-idle)")
 	fs.IntVar(&c.watchLines, "watch-lines", 20, "lines written to the watched log, one at a time, for the latency")
 	fs.DurationVar(&c.watchIdle, "watch-idle", 10*time.Second, "how long the watcher's CPU time is measured with nothing written")
@@ -121,6 +127,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ds, err := dataset(c, gen, genSum, c.lines, true, stderr)
 	if err != nil {
 		return err
+	}
+	if c.pgo != "" {
+		return profile(stdout, stderr, c.bin, c.pgo, ds.dir, c.reps, true)
 	}
 	version := strings.TrimSpace(outputOf(c.bin, "version"))
 
@@ -207,7 +216,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	report(stdout, c, version, ds, nrules, anchors, steps, sizes, load, watch)
 
 	if c.cpuprofile != "" {
-		if err := profile(stdout, stderr, c.bin, c.cpuprofile, ds.dir); err != nil {
+		if err := profile(stdout, stderr, c.bin, c.cpuprofile, ds.dir, 1, false); err != nil {
 			return err
 		}
 	}
@@ -609,26 +618,56 @@ func monthOfLogs(bin string, d *dataSet, dir string, days int) (*step, error) {
 }
 
 // profile runs bin analyze with its hidden --cpuprofile flag over the
-// dataset and prints the profile's top 10.
-func profile(stdout, stderr io.Writer, bin, file, dir string) error {
+// dataset's three plain logs, and with gz also over error.log.gz, runs
+// times each, writes the profiles merged into file and prints its top 10.
+func profile(stdout, stderr io.Writer, bin, file, dir string, runs int, gz bool) error {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return err
 	}
-	args := []string{"--cpuprofile", abs, "analyze", "--format", "json"}
-	for _, n := range []string{"error.log", "php-fpm.log", "php-fpm-slow.log"} {
-		args = append(args, filepath.Join(dir, n))
+	inputs := [][]string{{"error.log", "php-fpm.log", "php-fpm-slow.log"}}
+	if gz {
+		inputs = append(inputs, []string{"error.log.gz"})
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = io.Discard, stderr
-	fmt.Fprintf(stderr, "bench-e2e: %s\n", strings.Join(cmd.Args, " "))
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 1 { // 1: incidents found
-			return fmt.Errorf("profile: %w", err)
+	tmp, err := os.MkdirTemp("", "logtriage-profile-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	var parts []string
+	for i := range runs {
+		for j, in := range inputs {
+			part := filepath.Join(tmp, fmt.Sprintf("%d-%d.prof", i, j))
+			args := []string{"--cpuprofile", part, "analyze", "--format", "json"}
+			for _, n := range in {
+				args = append(args, filepath.Join(dir, n))
+			}
+			cmd := exec.Command(bin, args...)
+			cmd.Stdout, cmd.Stderr = io.Discard, stderr
+			fmt.Fprintf(stderr, "bench-e2e: %s\n", strings.Join(cmd.Args, " "))
+			if err := cmd.Run(); err != nil {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() != 1 { // 1: incidents found
+					return fmt.Errorf("profile: %w", err)
+				}
+			}
+			parts = append(parts, part)
 		}
 	}
-	fmt.Fprintf(stdout, "\nCPU profile of logtriage analyze (1 run) in %s, top 10:\n", file)
+	out, err := os.Create(abs)
+	if err != nil {
+		return err
+	}
+	merge := exec.Command("go", append([]string{"tool", "pprof", "-proto"}, parts...)...)
+	merge.Stdout, merge.Stderr = out, stderr
+	err = merge.Run()
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("profile: merge: %w", err)
+	}
+	fmt.Fprintf(stdout, "\nCPU profile of logtriage analyze (%d runs) in %s, top 10:\n", runs*len(inputs), file)
 	top := exec.Command("go", "tool", "pprof", "-top", "-nodecount", "10", bin, abs)
 	top.Stdout, top.Stderr = stdout, stderr
 	return top.Run()
