@@ -12,12 +12,10 @@
 package timeline
 
 import (
-	"container/heap"
 	"context"
 	"io"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/logtriage/logtriage/parser"
 )
@@ -358,9 +356,11 @@ type stream[T any] struct {
 	blocks *blockPool
 	b      *batch[T] // holds the head, b.entries[i]; nil before the first
 	i      int
-	// at is the time the head sorts by: its own, or for a head without
-	// time that of the record before it.
-	at time.Time
+	// sec and nsec are the instant the head sorts by, as two integers
+	// that compare faster than a time.Time: its time, or for a head
+	// without time that of the record before it.
+	sec  int64
+	nsec int32
 }
 
 // advance moves the head to the next record. It reports false when the
@@ -420,7 +420,7 @@ func (s *stream[T]) advance(done <-chan struct{}) bool {
 		s.b, s.i = b, 0
 	}
 	if t := s.b.entries[s.i].Time; !t.IsZero() {
-		s.at = t
+		s.sec, s.nsec = t.Unix(), int32(t.Nanosecond())
 	}
 	return true
 }
@@ -450,7 +450,7 @@ func merge[T any](ctx context.Context, streams []*stream[T], emit func(*parser.E
 			h = append(h, s)
 		}
 	}
-	heap.Init(&h)
+	h.init()
 	for len(h) > 0 {
 		// advance may pick a ready batch over a cancellation; check
 		// first so that nothing is emitted after ctx is done.
@@ -462,9 +462,9 @@ func merge[T any](ctx context.Context, streams []*stream[T], emit func(*parser.E
 		s := h[0]
 		emit(&s.b.entries[s.i], &s.b.values[s.i])
 		if s.advance(done) {
-			heap.Fix(&h, 0)
+			h.down(0)
 		} else {
-			heap.Pop(&h)
+			h.popTop()
 		}
 	}
 }
@@ -472,23 +472,52 @@ func merge[T any](ctx context.Context, streams []*stream[T], emit func(*parser.E
 // heads is a min-heap of streams by head time, then input index.
 type heads[T any] []*stream[T]
 
-func (h heads[T]) Len() int { return len(h) }
-
-func (h heads[T]) Less(i, j int) bool {
-	if c := h[i].at.Compare(h[j].at); c != 0 {
-		return c < 0
+// less orders the heads by time, then by input: of records of one time,
+// those of the earlier input come first.
+func (h heads[T]) less(i, j int) bool {
+	a, b := h[i], h[j]
+	if a.sec != b.sec {
+		return a.sec < b.sec
 	}
-	return h[i].index < h[j].index
+	if a.nsec != b.nsec {
+		return a.nsec < b.nsec
+	}
+	return a.index < b.index
 }
 
-func (h heads[T]) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+// init makes h a min-heap.
+func (h heads[T]) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
 
-func (h *heads[T]) Push(x any) { *h = append(*h, x.(*stream[T])) }
+// down moves h[i] down to its place. A heap of its own rather than
+// container/heap: the merge calls it for every record, and the interface
+// calls cost more than the comparisons.
+func (h heads[T]) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		c := l
+		if r := l + 1; r < len(h) && h.less(r, l) {
+			c = r
+		}
+		if !h.less(c, i) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+}
 
-func (h *heads[T]) Pop() any {
+// popTop removes h[0].
+func (h *heads[T]) popTop() {
 	old := *h
-	s := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return s
+	n := len(old) - 1
+	old[0], old[n] = old[n], nil
+	*h = old[:n]
+	h.down(0)
 }

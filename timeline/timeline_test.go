@@ -84,6 +84,22 @@ func TestMergeInterleavesByTime(t *testing.T) {
 	}
 }
 
+// Apache and php-fpm write fractions of a second: records of one second
+// in two logs are merged by them.
+func TestMergeOrdersWithinASecond(t *testing.T) {
+	apache := func(frac, msg string) string {
+		return "[Sat Nov 21 19:46:31." + frac + " 2026] [proxy:error] [pid 4101:tid 140027863615232] " + msg + "\n"
+	}
+	a := apache("500000", "a1") + apache("900001", "a2") + apache("900001", "a3")
+	b := apache("100000", "b1") + apache("700000", "b2") + apache("900000", "b3") + apache("900001", "b4")
+	var got []string
+	Merge(t.Context(), []Input{text("a", a), text("b", b)}, func(e *parser.Entry) { got = append(got, e.Message) })
+	want := []string{"b1", "a1", "b2", "b3", "a2", "a3", "b4"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+}
+
 func TestMergeEqualTimesAreStable(t *testing.T) {
 	a := nginxLine("10:00:00", "a1") + nginxLine("10:00:00", "a2") + nginxLine("10:00:00", "a3") + nginxLine("10:00:01", "a4")
 	b := fpmLine("10:00:00", "b1") + fpmLine("10:00:00", "b2") + fpmLine("10:00:01", "b3")
