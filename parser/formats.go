@@ -357,7 +357,7 @@ func (p *Parser) parseNginx(e *Entry) bool {
 	}
 	e.Message = msg
 	var core string
-	e.Action, core = nginxAction(msg)
+	e.Action, core = p.actions.split(msg)
 	nginxErrno(e, core)
 	return true
 }
@@ -385,6 +385,48 @@ func nginxAction(msg string) (action, core string) {
 	}
 	return "", msg
 }
+
+// recentActions are the last actions nginxAction found, the latest
+// first, each a copy. nginx has a few actions, and most records with one
+// carry one seen a moment ago: comparing the end of the message with it
+// is much cheaper than looking for " while " byte by byte.
+type recentActions [8]string
+
+// split is nginxAction(msg). An action a that nginxAction returned is
+// not empty, at most maxAction letters and spaces, and " while "+a holds
+// no " while " but at its start; so for any msg that ends in " while "+a,
+// the " while " there is the last one, and a is msg's action.
+func (r *recentActions) split(msg string) (action, core string) {
+	if len(msg) == 0 || !actionByte[msg[len(msg)-1]] {
+		return "", msg
+	}
+	for i, a := range r {
+		if a == "" {
+			break
+		}
+		n := len(msg) - len(a) - len(" while ")
+		if n >= 0 && msg[n:n+len(" while ")] == " while " && msg[n+len(" while "):] == a {
+			copy(r[1:i+1], r[:i])
+			r[0] = a
+			return msg[n+len(" while "):], msg[:n]
+		}
+	}
+	action, core = nginxAction(msg)
+	if action != "" {
+		copy(r[1:], r[:len(r)-1])
+		r[0] = strings.Clone(action) // msg's block is read into again
+	}
+	return action, core
+}
+
+// actionByte holds the bytes of an action: letters and the space.
+var actionByte = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	t[' '] = true
+	return t
+}()
 
 // maxAction is the longest " while ..." action nginxAction accepts.
 const maxAction = 64

@@ -103,6 +103,7 @@ type Parser struct {
 	// one converted.
 	stamp     [len("2006/01/02 15:04:05")]byte
 	stampTime time.Time
+	actions   recentActions
 
 	stats Stats
 	entry Entry

@@ -152,6 +152,20 @@ func checkSearches(t *testing.T, s string) {
 	if gotAction, gotCore := nginxAction(s); gotAction != wantAction || gotCore != wantCore {
 		t.Errorf("nginxAction(%q) = %q, %q, want %q, %q", s, gotAction, gotCore, wantAction, wantCore)
 	}
+	// The recent actions answer as nginxAction does, whatever they hold:
+	// the suffixes and prefixes of s go through one cache twice, so that
+	// the actions of some are compared with the ends of the others.
+	var r recentActions
+	for range 2 {
+		for k := range min(len(s), 90) + 1 {
+			for _, m := range []string{s[len(s)-k:], s[:k], s[:len(s)-k]} {
+				wantAction, wantCore := plainAction(m)
+				if gotAction, gotCore := r.split(m); gotAction != wantAction || gotCore != wantCore {
+					t.Fatalf("recentActions.split(%q) = %q, %q, want %q, %q (holding %q)", m, gotAction, gotCore, wantAction, wantCore, r)
+				}
+			}
+		}
+	}
 }
 
 func TestNginxSearches(t *testing.T) {
@@ -163,6 +177,8 @@ func TestNginxSearches(t *testing.T) {
 		`recv() failed, udp client: 10.0.0.1, server: 0.0.0.0:53, upstream: 10.0.0.2:53, bytes from/to client:1/0`,
 		"a while b while reading upstream",
 		"x while " + strings.Repeat("a", 64),
+		"x while while", "x while while while y", "a while b while reading upstream while",
+		"p while reading upstream", "p while reading upstreamx while reading upstream",
 		"x while " + strings.Repeat("a", 65),
 		"x while " + strings.Repeat("a", 63),
 		"x while " + strings.Repeat("ab ", 21) + "a",
