@@ -77,6 +77,31 @@ func (s *Set) Match(e *parser.Entry) (Match, bool) {
 // when no rule matches: a caller that keeps matches in place saves
 // copying them.
 func (s *Set) MatchInto(e *parser.Entry, m *Match) bool {
+	c := s.caches.Get().(*matchCache)
+	defer s.caches.Put(c)
+	return s.matchWith(e, c, m)
+}
+
+// A Matcher is the Set's MatchInto with a cache of its own, for one
+// goroutine at a time: a worker that matches many records saves the
+// Set's pool round trip for each.
+type Matcher struct {
+	set *Set
+	c   *matchCache
+}
+
+// NewMatcher returns a Matcher of s.
+func (s *Set) NewMatcher() *Matcher {
+	return &Matcher{set: s, c: s.caches.New().(*matchCache)}
+}
+
+// MatchInto is the Set's MatchInto.
+func (mt *Matcher) MatchInto(e *parser.Entry, m *Match) bool {
+	return mt.set.matchWith(e, mt.c, m)
+}
+
+// matchWith is MatchInto with the cache c.
+func (s *Set) matchWith(e *parser.Entry, c *matchCache, m *Match) bool {
 	if e.Unparsed || int(e.Server) >= len(s.byServer) {
 		return false
 	}
@@ -84,8 +109,6 @@ func (s *Set) MatchInto(e *parser.Entry, m *Match) bool {
 	if len(sr.rules) == 0 {
 		return false
 	}
-	c := s.caches.Get().(*matchCache)
-	defer s.caches.Put(c)
 	return sr.match(e, c, m)
 }
 

@@ -29,14 +29,22 @@ func outcomeOf(m Match, ok bool) outcome {
 	return outcome{ID: m.Rule.ID, Values: m.Values(), Subject: m.Subject}
 }
 
-// sameAsPlain checks that Match gives what matchPlain gives for e: twice,
-// since the second answer comes from the cache of recent messages.
+// sameAsPlain checks that Match, and a Matcher's MatchInto, give what
+// matchPlain gives for e: twice, since the second answer comes from the
+// cache of recent messages.
 func sameAsPlain(t *testing.T, s *Set, e *parser.Entry) {
 	t.Helper()
 	want := outcomeOf(s.matchPlain(e))
+	mt := s.NewMatcher()
 	for _, pass := range []string{"fresh", "cached"} {
 		if diff := cmp.Diff(want, outcomeOf(s.Match(e))); diff != "" {
 			t.Errorf("%s:%d (%s, %s, errno %d, %s): Match differs from the plain path (-want +got):\n%s\nmessage %q",
+				e.File, e.Line, e.Server, e.Level, e.Errno, pass, diff, e.Message)
+		}
+		var m Match
+		ok := mt.MatchInto(e, &m)
+		if diff := cmp.Diff(want, outcomeOf(m, ok)); diff != "" {
+			t.Errorf("%s:%d (%s, %s, errno %d, %s): a Matcher differs from the plain path (-want +got):\n%s\nmessage %q",
 				e.File, e.Line, e.Server, e.Level, e.Errno, pass, diff, e.Message)
 		}
 	}

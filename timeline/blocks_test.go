@@ -65,7 +65,7 @@ func TestMergeReusingBlocks(t *testing.T) {
 					}
 				}
 			}
-			res := MergeReusing(t.Context(), in, func(*parser.Entry, *struct{}) {}, func(e *parser.Entry, _ *struct{}) { kept = append(kept, e.Raw) }, release)
+			res := MergeReusing(t.Context(), in, each(func(*parser.Entry, *struct{}) {}), func(e *parser.Entry, _ *struct{}) { kept = append(kept, e.Raw) }, release)
 			if res[0].Err != nil {
 				t.Fatal(res[0].Err)
 			}
@@ -102,7 +102,7 @@ func TestMergeWithoutReleaseKeepsText(t *testing.T) {
 	path := writeFile(t, "error.log", []byte(b.String()))
 	in := []Input{{Name: path, Open: func() (io.ReadCloser, error) { return source.Open(path, nil) }}}
 	var kept []string
-	MergeReusing(t.Context(), in, func(*parser.Entry, *struct{}) {}, func(e *parser.Entry, _ *struct{}) { kept = append(kept, e.Raw) }, nil)
+	MergeReusing(t.Context(), in, each(func(*parser.Entry, *struct{}) {}), func(e *parser.Entry, _ *struct{}) { kept = append(kept, e.Raw) }, nil)
 	want := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	if diff := cmp.Diff(want, kept); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)

@@ -347,7 +347,7 @@ func TestSplitReadErrorLongParts(t *testing.T) {
 	}
 	in := Input{Name: "error.log", Open: func() (io.ReadCloser, error) { return f, nil }, Options: opt}
 	var got []parser.Entry
-	res := MergeWith(t.Context(), []Input{in}, func(*parser.Entry, *int) {}, func(e *parser.Entry, _ *int) { got = append(got, *e) })
+	res := MergeWith(t.Context(), []Input{in}, each(func(*parser.Entry, *int) {}), func(e *parser.Entry, _ *int) { got = append(got, *e) })
 	if !errors.Is(res[0].Err, errDisk) {
 		t.Errorf("Err %v, want %v", res[0].Err, errDisk)
 	}

@@ -86,7 +86,7 @@ func mergeFile(t *testing.T, path string, opt parser.Options) ([]parser.Entry, R
 	in := Input{Name: path, Open: func() (io.ReadCloser, error) { return source.Open(path, nil) }, Options: opt}
 	var got []parser.Entry
 	prepare := func(e *parser.Entry, v *parser.Entry) { *v = *e }
-	res := MergeWith(t.Context(), []Input{in}, prepare, func(e *parser.Entry, v *parser.Entry) {
+	res := MergeWith(t.Context(), []Input{in}, each(prepare), func(e *parser.Entry, v *parser.Entry) {
 		if diff := cmp.Diff(*e, *v); diff != "" {
 			t.Fatalf("prepare saw another record than emit (-emit +prepare):\n%s", diff)
 		}
@@ -289,7 +289,7 @@ func TestSplitGzipCancel(t *testing.T) {
 				defer cancel()
 				in := Input{Name: path, Open: func() (io.ReadCloser, error) { return source.Open(path, nil) }, Options: parser.Options{Location: time.UTC}}
 				n, late := 0, 0
-				res := MergeWith(ctx, []Input{in}, func(*parser.Entry, *int) {}, func(*parser.Entry, *int) {
+				res := MergeWith(ctx, []Input{in}, each(func(*parser.Entry, *int) {}), func(*parser.Entry, *int) {
 					if ctx.Err() != nil {
 						late++
 					}

@@ -90,17 +90,20 @@ func Merge(ctx context.Context, inputs []Input, emit func(*parser.Entry)) []Resu
 }
 
 // MergeWith is Merge with a step of work per record that runs before the
-// merge, off the calling goroutine: prepare is called once for each
-// record, with a zero *T to fill in, and emit then gets the record with
-// that value. Rule matching belongs there, the incident engine (which
-// needs the records in order) in emit.
+// merge, off the calling goroutine: a prepare function is called once for
+// each record, with a zero *T to fill in, and emit then gets the record
+// with that value. Rule matching belongs there, the incident engine
+// (which needs the records in order) in emit.
 //
-// prepare runs in a pool of goroutines, one per CPU, on several records
-// at once, in no particular order; it must be safe for concurrent use,
-// and it must not keep e or v. A nil prepare leaves every value zero. The
+// The step runs in a pool of goroutines, one per CPU, on several records
+// at once, in no particular order. Each goroutine calls newPrepare once
+// and runs the prepare function it returns on its own records only, so
+// that function may keep scratch space (a matcher's cache) without a
+// lock; it must not keep e or v. A nil newPrepare leaves every value
+// zero. The
 // *T passed to emit is valid only during the call, like the *Entry.
-func MergeWith[T any](ctx context.Context, inputs []Input, prepare func(e *parser.Entry, v *T), emit func(e *parser.Entry, v *T)) []Result {
-	return MergeReusing(ctx, inputs, prepare, emit, nil)
+func MergeWith[T any](ctx context.Context, inputs []Input, newPrepare func() func(e *parser.Entry, v *T), emit func(e *parser.Entry, v *T)) []Result {
+	return MergeReusing(ctx, inputs, newPrepare, emit, nil)
 }
 
 // MergeReusing is MergeWith for a caller that keeps no record's text
@@ -111,7 +114,7 @@ func MergeWith[T any](ctx context.Context, inputs []Input, prepare func(e *parse
 // strings of every record emitted before the call may change after it.
 // A caller that keeps a record's text past the record copies it there.
 // A nil release is MergeWith: records' strings never change.
-func MergeReusing[T any](ctx context.Context, inputs []Input, prepare func(e *parser.Entry, v *T), emit func(e *parser.Entry, v *T), release func()) []Result {
+func MergeReusing[T any](ctx context.Context, inputs []Input, newPrepare func() func(e *parser.Entry, v *T), emit func(e *parser.Entry, v *T), release func()) []Result {
 	results := make([]Result, len(inputs))
 	streams := make([]*stream[T], len(inputs))
 
@@ -128,11 +131,12 @@ func MergeReusing[T any](ctx context.Context, inputs []Input, prepare func(e *pa
 			workers.Wait()
 		}
 	}()
-	if prepare != nil && len(inputs) > 0 {
+	if newPrepare != nil && len(inputs) > 0 {
 		n := runtime.GOMAXPROCS(0)
 		work = make(chan *batch[T], n)
 		for range n {
 			workers.Go(func() {
+				prepare := newPrepare()
 				for b := range work {
 					for i := range b.entries {
 						prepare(&b.entries[i], &b.values[i])

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,6 +38,14 @@ func text(name, s string) Input {
 		Open:    func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(s)), nil },
 		Options: parser.Options{Location: time.UTC},
 	}
+}
+
+// each is a newPrepare whose workers all run f; nil for a nil f.
+func each[T any](f func(*parser.Entry, *T)) func() func(*parser.Entry, *T) {
+	if f == nil {
+		return nil
+	}
+	return func() func(*parser.Entry, *T) { return f }
 }
 
 // run merges inputs and returns each record as "file time message".
@@ -341,7 +350,7 @@ func TestMergeCancel(t *testing.T) {
 				var open atomic.Int64
 				in := []Input{endlessInput("a", 0, &open, nil), endlessInput("b", 0, &open, nil), text("short", nginxLine("00:00:00", "s"))}
 				n, late := 0, 0
-				res := MergeWith(ctx, in, prepare, func(*parser.Entry, *int) {
+				res := MergeWith(ctx, in, each(prepare), func(*parser.Entry, *int) {
 					if ctx.Err() != nil {
 						late++
 					}
@@ -458,13 +467,13 @@ func TestMergeWithPreparesEveryRecord(t *testing.T) {
 	var got []string
 	var bad atomic.Int64
 	res := MergeWith(t.Context(), in,
-		func(e *parser.Entry, v *value) {
+		each(func(e *parser.Entry, v *value) {
 			if *v != (value{}) { // a recycled value must come back zero
 				bad.Add(1)
 			}
 			v.message = e.Message
 			v.calls++
-		},
+		}),
 		func(e *parser.Entry, v *value) {
 			if v.message != e.Message || v.calls != 1 {
 				t.Errorf("record %q came with value %+v", e.Message, *v)
@@ -484,6 +493,49 @@ func TestMergeWithPreparesEveryRecord(t *testing.T) {
 		if r.Err != nil {
 			t.Errorf("%s: %v", r.Name, r.Err)
 		}
+	}
+}
+
+// Each worker of the pool calls newPrepare once and runs what it returns
+// on its own records only: that function is never called from two
+// goroutines at once, so scratch space of its own needs no lock.
+func TestMergeWithPrepareIsPerWorker(t *testing.T) {
+	// Four workers, whatever the machine: on one core they still take
+	// turns within a batch (Gosched), which a shared function would show.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var b strings.Builder
+	for i := range 40 * batchLen {
+		hms := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second).Format("15:04:05")
+		b.WriteString(nginxLine(hms, fmt.Sprint(i)))
+	}
+	in := []Input{text("a", b.String()), text("b", b.String())}
+	var made, overlaps, prepared atomic.Int64
+	newPrepare := func() func(*parser.Entry, *int64) {
+		id := made.Add(1)
+		var busy atomic.Bool
+		return func(_ *parser.Entry, v *int64) {
+			if !busy.CompareAndSwap(false, true) {
+				overlaps.Add(1)
+			}
+			*v = id
+			prepared.Add(1)
+			runtime.Gosched() // give another goroutine the chance to come in
+			busy.Store(false)
+		}
+	}
+	seen := map[int64]bool{}
+	MergeWith(t.Context(), in, newPrepare, func(_ *parser.Entry, v *int64) { seen[*v] = true })
+	if n := prepared.Load(); n != 2*40*batchLen {
+		t.Errorf("%d records prepared, want %d", n, 2*40*batchLen)
+	}
+	if n := made.Load(); n != 4 {
+		t.Errorf("newPrepare called %d times, want once per worker (4)", n)
+	}
+	if len(seen) != int(made.Load()) {
+		t.Errorf("records came from %d prepare functions, %d were made", len(seen), made.Load())
+	}
+	if n := overlaps.Load(); n != 0 {
+		t.Errorf("a prepare function ran on two goroutines at once %d times", n)
 	}
 }
 
@@ -531,7 +583,7 @@ func TestMergeHandsOverBeforeBlocking(t *testing.T) {
 				if prepare {
 					pre = func(_ *parser.Entry, v *bool) { *v = true }
 				}
-				res := MergeWith(ctx, in, pre, emit)
+				res := MergeWith(ctx, in, each(pre), emit)
 				if diff := cmp.Diff([]string{"r1", "r2"}, got); diff != "" {
 					t.Errorf("merged (-want +got):\n%s", diff)
 				}
@@ -583,7 +635,7 @@ func TestMergeCancelStreamManyRecordsPerRead(t *testing.T) {
 		return io.NopCloser(struct{ io.Reader }{strings.NewReader(log)}), nil
 	}, Options: parser.Options{Location: time.UTC}}}
 	n := 0
-	res := MergeWith(ctx, in, func(*parser.Entry, *int) {}, func(*parser.Entry, *int) {
+	res := MergeWith(ctx, in, each(func(*parser.Entry, *int) {}), func(*parser.Entry, *int) {
 		if n++; n == 1 {
 			cancel()
 		}

@@ -76,20 +76,24 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 		outside bool // before --since or from --until on
 		p       incident.Prepared
 	}
-	prepare := func(e *parser.Entry, v *matched) {
-		if !o.since.IsZero() && e.Time.Before(o.since) || !o.until.IsZero() && !e.Time.Before(o.until) {
-			v.outside = true
-			return
-		}
-		if t, ok := o.after[e.File]; ok && !e.Time.After(t) {
-			v.outside = true
-			return
-		}
-		v.ok = o.set.MatchInto(e, &v.m)
-		if v.ok {
-			incident.Prepare(e, &v.m, &v.p)
-		} else {
-			incident.Prepare(e, nil, &v.p)
+	// Each worker matches with a cache of its own.
+	newPrepare := func() func(e *parser.Entry, v *matched) {
+		mt := o.set.NewMatcher()
+		return func(e *parser.Entry, v *matched) {
+			if !o.since.IsZero() && e.Time.Before(o.since) || !o.until.IsZero() && !e.Time.Before(o.until) {
+				v.outside = true
+				return
+			}
+			if t, ok := o.after[e.File]; ok && !e.Time.After(t) {
+				v.outside = true
+				return
+			}
+			v.ok = mt.MatchInto(e, &v.m)
+			if v.ok {
+				incident.Prepare(e, &v.m, &v.p)
+			} else {
+				incident.Prepare(e, nil, &v.p)
+			}
 		}
 	}
 	emit := func(e *parser.Entry, v *matched) {
@@ -119,7 +123,7 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	if o.keepBlocks {
 		release = nil
 	}
-	results := timeline.MergeReusing(ctx, ins, prepare, emit, release)
+	results := timeline.MergeReusing(ctx, ins, newPrepare, emit, release)
 	if o.progress != nil {
 		o.progress.stop()
 	}
