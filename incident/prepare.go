@@ -237,4 +237,14 @@ func word(s string) uint64 {
 
 // isGroupName reports a backend subject that is an upstream{} group name:
 // no port, no socket path.
-func isGroupName(s string) bool { return !strings.ContainsAny(s, ":/[") }
+func isGroupName(s string) bool {
+	// A loop, not strings.ContainsAny, which builds its set of bytes at
+	// every call: this runs for every record about a backend.
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ':', '/', '[':
+			return false
+		}
+	}
+	return true
+}

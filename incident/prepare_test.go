@@ -138,3 +138,20 @@ func TestPrepareConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestIsGroupName(t *testing.T) {
+	for s, want := range map[string]bool{
+		"php_backend":                   true,
+		"app.internal":                  true,
+		"":                              true,
+		"127.0.0.1:9000":                false,
+		"unix:/run/php/php8.2-fpm.sock": false,
+		"/run/php/php8.2-fpm.sock":      false,
+		"[::1]":                         false,
+		"backend:8080":                  false,
+	} {
+		if got := isGroupName(s); got != want {
+			t.Errorf("isGroupName(%q) = %t, want %t", s, got, want)
+		}
+	}
+}

@@ -250,15 +250,21 @@ func month[T bytesOrString](b T) int {
 	return 0
 }
 
-// atoi reads the decimal digits at the start of s.
+// atoi reads the decimal digits at the start of s, at most 18 of them.
+// One unsigned comparison tests a byte for a digit, and the bound is
+// checked once: a header has three numbers, so this runs for every
+// digit of every record.
 func atoi(s string) (int64, int) {
 	var n int64
-	i := 0
-	for i < len(s) && isDigit(s[i]) && i < 18 {
-		n = n*10 + int64(s[i]-'0')
-		i++
+	s = s[:min(len(s), 18)]
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return n, i
+		}
+		n = n*10 + int64(d)
 	}
-	return n, i
+	return n, len(s)
 }
 
 func num(s string) int {

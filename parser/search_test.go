@@ -244,3 +244,24 @@ func TestNginxLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestAtoi(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		n    int64
+		used int
+	}{
+		{"", 0, 0},
+		{"x1", 0, 0},
+		{"0", 0, 1},
+		{"1132#1132", 1132, 4},
+		{"3636292 open()", 3636292, 7},
+		{"123456789012345678", 123456789012345678, 18},
+		{"1234567890123456789", 123456789012345678, 18}, // at most 18 digits
+		{"9/", 9, 1}, {"9:", 9, 1}, // the bytes either side of the digits
+	} {
+		if n, used := atoi(tt.s); n != tt.n || used != tt.used {
+			t.Errorf("atoi(%q) = %d, %d, want %d, %d", tt.s, n, used, tt.n, tt.used)
+		}
+	}
+}
