@@ -103,10 +103,10 @@ type tail struct {
 	err   error
 }
 
-// newSplitter returns a splitter for r if it is an input worth cutting,
-// on a machine with more than one core: a plain file (sectioned) at least
-// two parts long with its format known from its first part, or a
-// compressed file (inflated).
+// newSplitter returns a splitter for r if it is an input worth cutting
+// (worthCutting): a plain file (sectioned) at least two parts long with
+// its format known from its first part, or a compressed file (inflated)
+// on more than one core.
 func newSplitter(r io.Reader, opt parser.Options) *splitter {
 	if !worthCutting(r) {
 		return nil
@@ -145,17 +145,18 @@ func newSplitter(r io.Reader, opt parser.Options) *splitter {
 }
 
 // worthCutting reports whether newSplitter would consider r, without
-// reading any of it: more than one core, and a plain file at least two
-// parts long or a compressed one.
+// reading any of it: a plain file at least two parts long, or a
+// compressed one on more than one core. A plain file is cut on one core
+// too: its parts are parsed one after the other there, but into blocks
+// read into again (see MergeReusing) rather than as much new memory as
+// the file is long. A compressed one is cut to inflate it on one core
+// while another parses; on one core it is read as it comes.
 func worthCutting(r io.Reader) bool {
-	if runtime.GOMAXPROCS(0) < 2 {
-		return false
-	}
 	switch f := r.(type) {
 	case sectioned:
 		return f.Size() >= 2*partSize
 	case inflated:
-		return true
+		return runtime.GOMAXPROCS(0) >= 2
 	}
 	return false
 }
