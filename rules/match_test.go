@@ -35,7 +35,9 @@ func outcomeOf(m Match, ok bool) outcome {
 func sameAsPlain(t *testing.T, s *Set, e *parser.Entry) {
 	t.Helper()
 	want := outcomeOf(s.matchPlain(e))
-	mt := s.NewMatcher()
+	mt := testMatcher(s)
+	mt.Lock()
+	defer mt.Unlock()
 	for _, pass := range []string{"fresh", "cached"} {
 		if diff := cmp.Diff(want, outcomeOf(s.Match(e))); diff != "" {
 			t.Errorf("%s:%d (%s, %s, errno %d, %s): Match differs from the plain path (-want +got):\n%s\nmessage %q",
@@ -48,6 +50,24 @@ func sameAsPlain(t *testing.T, s *Set, e *parser.Entry) {
 				e.File, e.Line, e.Server, e.Level, e.Errno, pass, diff, e.Message)
 		}
 	}
+}
+
+// testMatchers holds one Matcher per Set, kept across the records of a
+// test so that its cache holds the outcomes of other messages, as a
+// worker's does.
+var testMatchers sync.Map // *Set -> *lockedMatcher
+
+type lockedMatcher struct {
+	sync.Mutex
+	*Matcher
+}
+
+func testMatcher(s *Set) *lockedMatcher {
+	if mt, ok := testMatchers.Load(s); ok {
+		return mt.(*lockedMatcher)
+	}
+	mt, _ := testMatchers.LoadOrStore(s, &lockedMatcher{Matcher: s.NewMatcher()})
+	return mt.(*lockedMatcher)
 }
 
 // variants returns e and copies of it at other levels and errnos, which
