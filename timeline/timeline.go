@@ -100,8 +100,8 @@ func Merge(ctx context.Context, inputs []Input, emit func(*parser.Entry)) []Resu
 // and runs the prepare function it returns on its own records only, so
 // that function may keep scratch space (a matcher's cache) without a
 // lock; it must not keep e or v. A nil newPrepare leaves every value
-// zero. The
-// *T passed to emit is valid only during the call, like the *Entry.
+// zero. The *T passed to emit is valid only during the call, like the
+// *Entry.
 func MergeWith[T any](ctx context.Context, inputs []Input, newPrepare func() func(e *parser.Entry, v *T), emit func(e *parser.Entry, v *T)) []Result {
 	return MergeReusing(ctx, inputs, newPrepare, emit, nil)
 }
