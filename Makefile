@@ -43,7 +43,7 @@ race:
 tidy:
 	$(GO) mod tidy -diff
 
-## fuzz: run each fuzz target for FUZZTIME (default 60s; CI uses seconds)
+## fuzz: run each fuzz target for FUZZTIME (default 60s; CI a count, 10000x)
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
