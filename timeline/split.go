@@ -105,8 +105,7 @@ type tail struct {
 
 // newSplitter returns a splitter for r if it is an input worth cutting
 // (worthCutting): a plain file (sectioned) at least two parts long with
-// its format known from its first part, or a compressed file (inflated)
-// on more than one core.
+// its format known from its first part, or a compressed file (inflated).
 func newSplitter(r io.Reader, opt parser.Options) *splitter {
 	if !worthCutting(r) {
 		return nil
@@ -146,17 +145,17 @@ func newSplitter(r io.Reader, opt parser.Options) *splitter {
 
 // worthCutting reports whether newSplitter would consider r, without
 // reading any of it: a plain file at least two parts long, or a
-// compressed one on more than one core. A plain file is cut on one core
-// too: its parts are parsed one after the other there, but into blocks
-// read into again (see MergeReusing) rather than as much new memory as
-// the file is long. A compressed one is cut to inflate it on one core
-// while another parses; on one core it is read as it comes.
+// compressed one. On several cores the parts are parsed at once (a
+// compressed file's inflated on one core while another parses). On one
+// they are parsed one after the other, which still pays: into blocks
+// read into again (see MergeReusing) rather than into as much new
+// memory as the file is long.
 func worthCutting(r io.Reader) bool {
 	switch f := r.(type) {
 	case sectioned:
 		return f.Size() >= 2*partSize
 	case inflated:
-		return runtime.GOMAXPROCS(0) >= 2
+		return true
 	}
 	return false
 }
