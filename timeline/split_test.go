@@ -139,6 +139,22 @@ func (f *failingFile) Read(p []byte) (int, error) { return f.r.Read(p) }
 func (f *failingFile) Close() error               { return nil }
 func (f *failingFile) Size() int64                { return int64(len(f.data)) }
 
+// failingInput is error.log holding log, read from a failingFile, with
+// the records and counts one Scan of that file gives, which ends in
+// errDisk.
+func failingInput(t *testing.T, log string, failAt, failTo int64) (Input, []parser.Entry, parser.Stats) {
+	t.Helper()
+	f := &failingFile{data: []byte(log), failAt: failAt, failTo: failTo}
+	f.r = io.NewSectionReader(f, 0, f.Size())
+	opt := parser.Options{File: "error.log", Location: time.UTC}
+	var want []parser.Entry
+	stats, err := parser.Scan(io.NewSectionReader(f, 0, f.Size()), opt, func(e *parser.Entry) { want = append(want, *e) })
+	if !errors.Is(err, errDisk) {
+		t.Fatalf("Scan: %v, want %v", err, errDisk)
+	}
+	return Input{Name: "error.log", Open: func() (io.ReadCloser, error) { return f, nil }, Options: opt}, want, stats
+}
+
 // TestSplitReadError wants the records before a read error and none
 // after, as Scan gives them, however the file is cut.
 func TestSplitReadError(t *testing.T) {
@@ -152,17 +168,7 @@ func TestSplitReadError(t *testing.T) {
 			t.Run(fmt.Sprintf("%d-%d/%d", failAt, fail[1], size), func(t *testing.T) {
 				defer func(old int64) { partSize = old }(partSize)
 				partSize = size
-				opt := parser.Options{File: "error.log", Location: time.UTC}
-				f := &failingFile{data: []byte(log), failAt: failAt, failTo: fail[1]}
-				f.r = io.NewSectionReader(f, 0, f.Size())
-
-				var want []parser.Entry
-				wantStats, err := parser.Scan(io.NewSectionReader(f, 0, f.Size()), opt, func(e *parser.Entry) { want = append(want, *e) })
-				if !errors.Is(err, errDisk) {
-					t.Fatalf("Scan: %v, want %v", err, errDisk)
-				}
-
-				in := Input{Name: "error.log", Open: func() (io.ReadCloser, error) { return f, nil }, Options: opt}
+				in, want, wantStats := failingInput(t, log, failAt, fail[1])
 				var got []parser.Entry
 				res := Merge(t.Context(), []Input{in}, func(e *parser.Entry) { got = append(got, *e) })
 				if !errors.Is(res[0].Err, errDisk) {
@@ -337,15 +343,7 @@ func TestSplitReadErrorLongParts(t *testing.T) {
 		t.Fatalf("%d parts", n)
 	}
 	failAt := partSize + partSize/2
-	f := &failingFile{data: []byte(log), failAt: failAt, failTo: failAt + 10}
-	f.r = io.NewSectionReader(f, 0, f.Size())
-	opt := parser.Options{File: "error.log", Location: time.UTC}
-	var want []parser.Entry
-	wantStats, err := parser.Scan(io.NewSectionReader(f, 0, f.Size()), opt, func(e *parser.Entry) { want = append(want, *e) })
-	if !errors.Is(err, errDisk) {
-		t.Fatalf("Scan: %v, want %v", err, errDisk)
-	}
-	in := Input{Name: "error.log", Open: func() (io.ReadCloser, error) { return f, nil }, Options: opt}
+	in, want, wantStats := failingInput(t, log, failAt, failAt+10)
 	var got []parser.Entry
 	res := MergeWith(t.Context(), []Input{in}, each(func(*parser.Entry, *int) {}), func(e *parser.Entry, _ *int) { got = append(got, *e) })
 	if !errors.Is(res[0].Err, errDisk) {

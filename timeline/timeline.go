@@ -202,8 +202,9 @@ func newBatch[T any](free <-chan *batch[T], prepared bool) *batch[T] {
 // runInput parses one input into parts, handed to the merge in order on
 // parts, which it closes when done. It writes only its own Result, which
 // Merge reads after the goroutine has ended. A large file, plain or
-// compressed, is split and parsed on several cores when a token of
-// cutting is free (see splitInputs); anything else is one part.
+// compressed, is split into parts (parsed on several cores where there
+// are several) when a token of cutting is free (see splitInputs);
+// anything else is one part.
 func runInput[T any](ctx context.Context, in Input, res *Result, parts chan<- queue[T], free chan *batch[T], work chan<- *batch[T], cutting chan struct{}, blocks *blockPool) {
 	defer close(parts)
 	if err := ctx.Err(); err != nil {
