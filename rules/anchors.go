@@ -14,12 +14,12 @@ package rules
 // at which some literal ends come last: the scan loop tests one integer
 // per byte.
 type anchorSet struct {
-	class  [256]int32
-	stride int     // classes per state
-	delta  []int32 // (state*stride + class) -> next state * stride
+	class  [256]uint32
+	stride int      // classes per state
+	delta  []uint32 // (state*stride + class) -> next state * stride
 	// States at or past outFrom (in delta's units, state*stride) end at
 	// least one literal; out[(s-outFrom)/stride] lists them.
-	outFrom int32
+	outFrom uint32
 	out     [][]int32
 	empty   []int32 // literals that are "": present in every text
 }
@@ -38,7 +38,7 @@ func newAnchorSet(lits []string) *anchorSet {
 	a.stride = 1
 	for b := range used {
 		if used[b] {
-			a.class[b] = int32(a.stride)
+			a.class[b] = uint32(a.stride)
 			a.stride++
 		}
 	}
@@ -114,18 +114,18 @@ func newAnchorSet(lits []string) *anchorSet {
 			order = append(order, s)
 		}
 	}
-	a.outFrom = int32(len(order) * a.stride)
+	a.outFrom = uint32(len(order) * a.stride)
 	for _, s := range bfs {
 		if len(nodes[s].out) > 0 {
 			order = append(order, s)
 			a.out = append(a.out, nodes[s].out)
 		}
 	}
-	renum := make([]int32, n)
+	renum := make([]uint32, n)
 	for i, s := range order {
-		renum[s] = int32(i * a.stride)
+		renum[s] = uint32(i * a.stride)
 	}
-	a.delta = make([]int32, n*a.stride)
+	a.delta = make([]uint32, n*a.stride)
 	for i, s := range order {
 		for c := 0; c < a.stride; c++ {
 			a.delta[i*a.stride+c] = renum[trans[int(s)*a.stride+c]]
@@ -140,14 +140,34 @@ func (a *anchorSet) scan(text string, hit func(id int32)) {
 	for _, id := range a.empty {
 		hit(id)
 	}
-	delta, class, outFrom := a.delta, &a.class, a.outFrom
-	s := int32(0)
-	for i := 0; i < len(text); i++ {
-		s = delta[s+class[text[i]]]
-		if s >= outFrom {
-			for _, id := range a.out[int(s-outFrom)/a.stride] {
+	s := uint32(0)
+	for i := 0; i < len(text); {
+		i, s = a.run(text, i, s)
+		if s >= a.outFrom {
+			for _, id := range a.out[(s-a.outFrom)/uint32(a.stride)] {
 				hit(id)
 			}
 		}
 	}
+}
+
+// run goes from state s over text[i:] to the first state at which some
+// literal ends, and returns the index after the byte that led there and
+// the state; at the end of text, len(text) and the state there.
+//
+// It is a function of its own, not inlined, so that the state stays in a
+// register: in the loop of a larger function the compiler may keep it on
+// the stack, and each byte then waits for a store and a load as well as
+// for the table.
+//
+//go:noinline
+func (a *anchorSet) run(text string, i int, s uint32) (int, uint32) {
+	delta, class, outFrom := a.delta, &a.class, a.outFrom
+	for ; i < len(text); i++ {
+		s = delta[s+class[text[i]]]
+		if s >= outFrom {
+			return i + 1, s
+		}
+	}
+	return i, s
 }
