@@ -7,13 +7,25 @@ import "github.com/logtriage/logtriage/parser"
 // their part, so that a run reads into the same few megabytes instead of
 // allocating (and zeroing, and collecting) as much memory as it reads.
 //
-// Before it takes blocks back it calls release, the caller's promise to
-// keep none of their text (see MergeReusing); a block is lent again only
-// after that. It is safe for concurrent use.
+// Before it lends blocks again it calls release, the caller's promise
+// to keep none of their text (see MergeReusing). It takes back the
+// blocks of releaseParts parts for each call: release costs the caller
+// work for everything it kept since the last one (the engine copies the
+// last record of every incident that has had a record since), and a
+// call per part would be most of that work again for each part.
+//
+// get is safe for concurrent use; put is called by one goroutine at a
+// time.
 type blockPool struct {
 	free    chan []byte
 	release func()
+	pending [][]byte // taken back, not yet released
+	parts   int      // the parts pending holds the blocks of
 }
+
+// releaseParts is how many parts' blocks the pool takes back before it
+// calls release and lends them again.
+const releaseParts = 8
 
 func newBlockPool(release func()) *blockPool {
 	return &blockPool{free: make(chan []byte, poolBlocks()), release: release}
@@ -24,7 +36,7 @@ func newBlockPool(release func()) *blockPool {
 // input being cut. Blocks beyond that are left to the collector.
 func poolBlocks() int {
 	perPart := int(partSize/parser.BlockSize) + 2
-	return splitInputs * (partsAhead() + 2) * perPart
+	return (splitInputs*(partsAhead()+2) + releaseParts) * perPart
 }
 
 // get returns a block of parser.BlockSize bytes, a used one when there is
@@ -43,8 +55,12 @@ func (p *blockPool) put(blocks [][]byte) {
 	if len(blocks) == 0 {
 		return
 	}
+	p.pending = append(p.pending, blocks...)
+	if p.parts++; p.parts < releaseParts {
+		return
+	}
 	p.release()
-	for _, b := range blocks {
+	for _, b := range p.pending {
 		if poisonBlocks {
 			for i := range b {
 				b[i] = 0xff
@@ -55,6 +71,8 @@ func (p *blockPool) put(blocks [][]byte) {
 		default:
 		}
 	}
+	clear(p.pending)
+	p.pending, p.parts = p.pending[:0], 0
 }
 
 // poisonBlocks makes put overwrite every block it takes back, for the
