@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"regexp/syntax"
+	"strings"
 
 	"github.com/logtriage/logtriage/parser"
 )
@@ -20,6 +21,13 @@ type serverRules struct {
 	// of the rules that have it: words uint64s each.
 	masks []uint64
 	words int
+	// For the cache of messages with their digits masked (see
+	// digitSlot): the rules that may tell digits apart, in order, and
+	// for each rule position whether it is one and its anchor with the
+	// digits masked ("" when the anchor holds none).
+	digitRules   []int32
+	tellsDigits  []bool
+	maskedAnchor []string
 }
 
 func newServerRules(rules []*Rule) serverRules {
@@ -30,6 +38,17 @@ func newServerRules(rules []*Rule) serverRules {
 		re := simplified(r.Pattern.String())
 		sr.filters = append(sr.filters, newPrefilter(re, r.Anchor))
 		sr.simple = append(sr.simple, compileSimple(re))
+		tells := re == nil || tellsDigits(re) || strings.ContainsAny(r.Anchor, "0123456789")
+		sr.tellsDigits = append(sr.tellsDigits, tells)
+		if tells {
+			sr.digitRules = append(sr.digitRules, int32(i))
+		}
+		masked := ""
+		if strings.ContainsAny(r.Anchor, "0123456789") {
+			b, _ := maskDigits(nil, r.Anchor)
+			masked = string(b)
+		}
+		sr.maskedAnchor = append(sr.maskedAnchor, masked)
 		id, ok := ids[r.Anchor]
 		if !ok {
 			id = len(lits)
@@ -59,12 +78,21 @@ func simplified(pattern string) *syntax.Regexp {
 // buffers, valid until its next use.
 func (sr *serverRules) find(e *parser.Entry, sc *scratch) (int, []int) {
 	var small [4]uint64
-	var cand []uint64
+	return sr.findIn(e, sc, sr.candidates(small[:]))
+}
+
+// candidates returns a zeroed bit set of the rule positions, in small
+// when it is large enough.
+func (sr *serverRules) candidates(small []uint64) []uint64 {
 	if sr.words <= len(small) {
-		cand = small[:sr.words]
-	} else {
-		cand = make([]uint64, sr.words)
+		return small[:sr.words]
 	}
+	return make([]uint64, sr.words)
+}
+
+// findIn is find, leaving in cand (zeroed, sr.words long) the rules
+// whose anchors e's message holds.
+func (sr *serverRules) findIn(e *parser.Entry, sc *scratch, cand []uint64) (int, []int) {
 	found := false
 	sr.anchors.scan(e.Message, func(id int32) {
 		found = true
@@ -80,27 +108,32 @@ func (sr *serverRules) find(e *parser.Entry, sc *scratch) (int, []int) {
 		for word != 0 {
 			i := w*64 + bits.TrailingZeros64(word)
 			word &= word - 1
-			r := sr.rules[i]
-			if !r.admits(e) || !sr.filters[i].allows(e.Message) {
-				continue
-			}
-			if p := sr.simple[i]; p != nil {
-				var idx []int
-				var done bool
-				idx, sc.stack, done = p.match(e.Message, sc.slots[:cap(sc.slots)], sc.stack)
-				if done {
-					if idx != nil {
-						return i, idx
-					}
-					continue
-				}
-			}
-			if idx := r.Pattern.FindStringSubmatchIndex(e.Message); idx != nil {
+			if idx, ok := sr.test(i, e, sc); ok {
 				return i, idx
 			}
 		}
 	}
 	return -1, nil
+}
+
+// test reports whether rule i matches e, whose message holds its anchor,
+// with the submatch offsets of its pattern: its levels, errno and
+// prefilter, then its pattern, on the simple matcher when it can.
+func (sr *serverRules) test(i int, e *parser.Entry, sc *scratch) ([]int, bool) {
+	r := sr.rules[i]
+	if !r.admits(e) || !sr.filters[i].allows(e.Message) {
+		return nil, false
+	}
+	if p := sr.simple[i]; p != nil {
+		var idx []int
+		var done bool
+		idx, sc.stack, done = p.match(e.Message, sc.slots[:cap(sc.slots)], sc.stack)
+		if done {
+			return idx, idx != nil
+		}
+	}
+	idx := r.Pattern.FindStringSubmatchIndex(e.Message)
+	return idx, idx != nil
 }
 
 // result turns what find returned into MatchInto's results.
@@ -129,6 +162,8 @@ type matchCache struct {
 	seed    maphash.Seed
 	slots   [cacheSlots]cacheSlot
 	scratch scratch
+	digits  *[digitSlots]digitSlot // by digit mask (see findMasked), made on first use
+	key     []byte                 // scratch space for a digit mask
 }
 
 // scratch is the working memory of the simple matcher, reused from one

@@ -62,7 +62,9 @@ func (s *Set) Rule(id string) *Rule { return s.byID[id] }
 // The result is that of trying every rule of the entry's server in order
 // (levels, errno, anchor, pattern), which is what the tests compare it
 // with. It is found faster: the outcome for a recent message is
-// remembered (logs repeat their messages), one pass over a new message
+// remembered (logs repeat their messages), and so is the outcome for a
+// recent message that differed only in its digits, where that says what
+// the outcome for this one is (see digitSlot); one pass over a new message
 // finds the rules whose anchors it contains, and a pattern only runs when
 // the literals it requires are there; most patterns run on a matcher made
 // for their simple shape (see simpleProg) rather than on the regexp. A
@@ -121,7 +123,7 @@ func (sr *serverRules) match(e *parser.Entry, c *matchCache, m *Match) bool {
 	sl := c.slot(e)
 	if !sl.holds(e) {
 		var r *Rule
-		pos, idx := sr.find(e, &c.scratch)
+		pos, idx := sr.findMasked(e, c)
 		if pos >= 0 {
 			r = sr.rules[pos]
 		}
