@@ -42,11 +42,15 @@ type digitSlot struct {
 	level  parser.Level
 	errno  int
 	full   bool
-	pos    int   // the first rule that matched that message; -1: none
-	idx    []int // its submatch offsets, when the rule tells no digits apart
+	pos    int      // the first rule that matched that message; -1: none
+	idx    []int    // its submatch offsets, when the rule tells no digits apart
+	cand   []uint64 // the rules whose anchors that message holds
 	// retry holds, in order, the rules before pos that tell digits apart
-	// and may match another message of the mask.
-	retry []int32
+	// and may match another message of the mask; made when the slot
+	// first answers for another message (retried), since most masks
+	// are never seen twice.
+	retry   []int32
+	retried bool
 }
 
 // findMasked is find, through c's cache by digit mask.
@@ -62,6 +66,9 @@ func (sr *serverRules) findMasked(e *parser.Entry, c *matchCache) (int, []int) {
 	}
 	sl := &c.digits[maphash.Bytes(c.seed, key)&(digitSlots-1)]
 	if sl.full && sl.server == e.Server && sl.level == e.Level && sl.errno == e.Errno && bytes.Equal(sl.key, key) {
+		if !sl.retried {
+			sr.setRetry(sl, e)
+		}
 		for _, j := range sl.retry {
 			if idx, ok := sr.testAnchored(int(j), e, &c.scratch); ok {
 				return int(j), idx
@@ -86,9 +93,15 @@ func (sr *serverRules) findMasked(e *parser.Entry, c *matchCache) (int, []int) {
 	sl.key = append(sl.key[:0], key...)
 	sl.pos = pos
 	sl.idx = append(sl.idx[:0], idx...)
-	sl.retry = sl.retry[:0]
+	sl.cand = append(sl.cand[:0], cand...)
+	sl.retry, sl.retried = sl.retry[:0], false
+	return pos, idx
+}
+
+// setRetry fills the slot's retry list, for e, a message of its key.
+func (sr *serverRules) setRetry(sl *digitSlot, e *parser.Entry) {
 	for _, j := range sr.digitRules {
-		if pos >= 0 && int(j) >= pos {
+		if sl.pos >= 0 && int(j) >= sl.pos {
 			break
 		}
 		if !sr.rules[j].admits(e) {
@@ -96,15 +109,15 @@ func (sr *serverRules) findMasked(e *parser.Entry, c *matchCache) (int, []int) {
 		}
 		var may bool
 		if m := sr.maskedAnchor[j]; m != "" {
-			may = bytes.Contains(key, []byte(m))
+			may = bytes.Contains(sl.key, []byte(m))
 		} else {
-			may = cand[j/64]&(1<<(j%64)) != 0
+			may = sl.cand[j/64]&(1<<(j%64)) != 0
 		}
 		if may {
 			sl.retry = append(sl.retry, j)
 		}
 	}
-	return pos, idx
+	sl.retried = true
 }
 
 // testAnchored is test for a message that may not hold the rule's
