@@ -108,8 +108,8 @@ func (sr *serverRules) setRetry(sl *digitSlot, e *parser.Entry) {
 			continue // so for every message of the key
 		}
 		var may bool
-		if m := sr.maskedAnchor[j]; m != "" {
-			may = bytes.Contains(sl.key, []byte(m))
+		if m := sr.maskedAnchor[j]; m != nil {
+			may = bytes.Contains(sl.key, m)
 		} else {
 			may = sl.cand[j/64]&(1<<(j%64)) != 0
 		}

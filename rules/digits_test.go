@@ -3,7 +3,6 @@ package rules
 import (
 	"math/rand/v2"
 	"regexp/syntax"
-	"strings"
 	"testing"
 
 	"github.com/logtriage/logtriage/parser"
@@ -124,8 +123,5 @@ func TestDigitCacheRetries(t *testing.T) {
 		if !found {
 			t.Errorf("no slot for %q keeps %s", key, tt.wantFirst)
 		}
-	}
-	if strings.Contains(sr.rules[pos("t.code_any")].Anchor, "0") {
-		t.Fatal("the test wants t.code_any's anchor free of digits")
 	}
 }

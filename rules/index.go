@@ -4,7 +4,6 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"regexp/syntax"
-	"strings"
 
 	"github.com/logtriage/logtriage/parser"
 )
@@ -24,10 +23,10 @@ type serverRules struct {
 	// For the cache of messages with their digits masked (see
 	// digitSlot): the rules that may tell digits apart, in order, and
 	// for each rule position whether it is one and its anchor with the
-	// digits masked ("" when the anchor holds none).
+	// digits masked (nil when the anchor holds none).
 	digitRules   []int32
 	tellsDigits  []bool
-	maskedAnchor []string
+	maskedAnchor [][]byte
 }
 
 func newServerRules(rules []*Rule) serverRules {
@@ -38,17 +37,16 @@ func newServerRules(rules []*Rule) serverRules {
 		re := simplified(r.Pattern.String())
 		sr.filters = append(sr.filters, newPrefilter(re, r.Anchor))
 		sr.simple = append(sr.simple, compileSimple(re))
-		tells := re == nil || tellsDigits(re) || strings.ContainsAny(r.Anchor, "0123456789")
+		masked, anchorDigits := maskDigits(nil, r.Anchor)
+		if !anchorDigits {
+			masked = nil
+		}
+		sr.maskedAnchor = append(sr.maskedAnchor, masked)
+		tells := re == nil || tellsDigits(re) || anchorDigits
 		sr.tellsDigits = append(sr.tellsDigits, tells)
 		if tells {
 			sr.digitRules = append(sr.digitRules, int32(i))
 		}
-		masked := ""
-		if strings.ContainsAny(r.Anchor, "0123456789") {
-			b, _ := maskDigits(nil, r.Anchor)
-			masked = string(b)
-		}
-		sr.maskedAnchor = append(sr.maskedAnchor, masked)
 		id, ok := ids[r.Anchor]
 		if !ok {
 			id = len(lits)
