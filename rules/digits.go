@@ -43,7 +43,7 @@ type digitSlot struct {
 	errno  int
 	full   bool
 	pos    int      // the first rule that matched that message; -1: none
-	idx    []int    // its submatch offsets, when the rule tells no digits apart
+	idx    []int    // its submatch offsets in that message
 	cand   []uint64 // the rules whose anchors that message holds
 	// retry holds, in order, the rules before pos that tell digits apart
 	// and may match another message of the mask; made when the slot
@@ -135,25 +135,25 @@ func maskDigits(dst []byte, s string) ([]byte, bool) {
 	n := len(dst)
 	dst = append(dst, s...)
 	b := dst[n:]
-	var any uint64
+	var found uint64
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
 		if d := digitBytes(x); d != 0 {
-			any |= d
+			found |= d
 			binary.LittleEndian.PutUint64(b[i:], x&^d|0x3030303030303030&d)
 		}
 	}
 	for ; i < len(b); i++ {
 		if b[i]-'0' <= 9 {
-			b[i], any = '0', 1
+			b[i], found = '0', 1
 		}
 	}
-	return dst, any != 0
+	return dst, found != 0
 }
 
-// digitBytes returns x with 0xff in each byte that is an ASCII digit and
-// 0 in the others. Each byte's low seven bits plus a constant sets its
+// digitBytes returns a word with 0xff in each byte where x holds an ASCII
+// digit and 0 in the others. Each byte's low seven bits plus a constant sets its
 // top bit from 0x30 on, or from 0x3a on, without carrying into the next
 // byte; a byte with its own top bit set is no ASCII.
 func digitBytes(x uint64) uint64 {

@@ -10,13 +10,13 @@ import (
 
 // maskPlain is maskDigits a byte at a time.
 func maskPlain(s string) (string, bool) {
-	b, any := []byte(s), false
+	b, found := []byte(s), false
 	for i, c := range b {
 		if '0' <= c && c <= '9' {
-			b[i], any = '0', true
+			b[i], found = '0', true
 		}
 	}
-	return string(b), any
+	return string(b), found
 }
 
 // TestMaskDigits puts every byte value at every place of a word and of
@@ -43,9 +43,9 @@ func TestMaskDigits(t *testing.T) {
 	inputs = append(inputs, "", "7", "no digits here at all", "0123456789")
 	for _, in := range inputs {
 		want, wantAny := maskPlain(in)
-		got, any := maskDigits([]byte("prefix"), in)
-		if string(got) != "prefix"+want || any != wantAny {
-			t.Errorf("maskDigits(%q) = %q, %v; want %q, %v", in, got, any, "prefix"+want, wantAny)
+		got, found := maskDigits([]byte("prefix"), in)
+		if string(got) != "prefix"+want || found != wantAny {
+			t.Errorf("maskDigits(%q) = %q, %v; want %q, %v", in, got, found, "prefix"+want, wantAny)
 		}
 	}
 }

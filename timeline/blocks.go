@@ -33,7 +33,8 @@ func newBlockPool(release func()) *blockPool {
 
 // poolBlocks is how many blocks the pool keeps: those of every part that
 // may be in flight at once, parsed, waiting or being merged, for each
-// input being cut. Blocks beyond that are left to the collector.
+// input being cut, and those of the releaseParts parts taken back but not
+// yet released. Blocks beyond that are left to the collector.
 func poolBlocks() int {
 	perPart := int(partSize/parser.BlockSize) + 2
 	return (splitInputs*(partsAhead()+2) + releaseParts) * perPart
