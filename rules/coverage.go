@@ -3,6 +3,7 @@ package rules
 import (
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/logtriage/logtriage/parser"
 )
@@ -25,17 +26,33 @@ type Coverage struct {
 	UnmatchedSamples []string
 	maxSamples       int
 	// Records come in runs of one rule: a run is counted here, and put
-	// in pending when another rule comes; pending, keyed by the rule
-	// (cheaper to hash than its id), goes into Matched when Matched is
-	// read.
+	// in pending when another rule comes. pending is a small table
+	// indexed by a hash of the rule's address (a map costs a hash of
+	// eight bytes and a probe per run, and runs are short); a rule that
+	// finds another rule's count in its slot moves that count to
+	// Matched. Everything goes into Matched when Matched is read.
 	run     *Rule
 	runN    int64
-	pending map[*Rule]int64
+	pending [pendingSlots]ruleRun
+}
+
+// pendingSlots is the size of Coverage's table of runs; a log seldom
+// matches more than a few dozen rules.
+const pendingSlots = 64
+
+type ruleRun struct {
+	r *Rule
+	n int64
+}
+
+// pendingSlot returns r's slot in the table of runs.
+func pendingSlot(r *Rule) int {
+	return int(uint64(uintptr(unsafe.Pointer(r))) * 0x9E3779B97F4A7C15 >> 58) // top 6 bits: 64 slots
 }
 
 // NewCoverage returns an empty Coverage that keeps up to samples samples.
 func NewCoverage(samples int) *Coverage {
-	return &Coverage{Matched: map[string]int64{}, maxSamples: samples, pending: map[*Rule]int64{}}
+	return &Coverage{Matched: map[string]int64{}, maxSamples: samples}
 }
 
 // Severe reports whether an unmatched record of this level deserves
@@ -56,7 +73,14 @@ func (c *Coverage) Count(e *parser.Entry, m *Match) {
 	if m != nil {
 		if m.Rule != c.run {
 			if c.run != nil {
-				c.pending[c.run] += c.runN
+				p := &c.pending[pendingSlot(c.run)]
+				if p.r != c.run {
+					if p.r != nil {
+						c.Matched[p.r.ID] += p.n
+					}
+					p.r, p.n = c.run, 0
+				}
+				p.n += c.runN
 			}
 			c.run, c.runN = m.Rule, 0
 		}
@@ -85,10 +109,12 @@ func (c *Coverage) flush() {
 		c.Matched[c.run.ID] += c.runN
 	}
 	c.run, c.runN = nil, 0
-	for r, n := range c.pending {
-		c.Matched[r.ID] += n
+	for i, p := range c.pending {
+		if p.r != nil {
+			c.Matched[p.r.ID] += p.n
+		}
+		c.pending[i] = ruleRun{}
 	}
-	clear(c.pending)
 }
 
 // MatchedTotal is the number of records some rule matched.

@@ -65,3 +65,46 @@ func BenchmarkCoverageCount(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(ms)), "ns/record")
 }
+
+// TestCoverageManyRules: with more rules than the table of runs has
+// slots, rules share slots and push each other's counts out; the counts
+// stay exact.
+func TestCoverageManyRules(t *testing.T) {
+	var rs []*Rule
+	for i := range 3 * pendingSlots {
+		rs = append(rs, &Rule{ID: fmt.Sprint("r", i)})
+	}
+	e := &parser.Entry{Level: parser.LevelError}
+	cov := NewCoverage(0)
+	want := map[string]int64{}
+	x := uint32(1)
+	for i := range 20000 {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		r := rs[int(x)%len(rs)]
+		for range 1 + i%3 {
+			cov.Count(e, &Match{Rule: r})
+			want[r.ID]++
+		}
+		if i == 10000 {
+			if n := cov.MatchedTotal(); n < 10000 {
+				t.Fatalf("MatchedTotal mid-way = %d", n)
+			}
+		}
+	}
+	got := map[string]int64{}
+	for _, rc := range cov.ByRule() {
+		got[rc.ID] = rc.Count
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ByRule (-want +got):\n%s", diff)
+	}
+	slots := map[int]bool{}
+	for _, r := range rs {
+		slots[pendingSlot(r)] = true
+	}
+	if len(slots) < pendingSlots/2 {
+		t.Errorf("%d rules use %d slots of %d", len(rs), len(slots), pendingSlots)
+	}
+}
