@@ -197,8 +197,9 @@ func fsInputs(fsys fs.FS, prefix string, names []string, o pipelineOpts) []timel
 // render writes the analysis in the requested format.
 func render(w io.Writer, a *report.Analysis, format string, st report.Style) error {
 	// Buffered, and written as it is made: a report can be larger than
-	// memory should hold (a first digest over weeks of logs).
-	bw := bufio.NewWriter(w)
+	// memory should hold (a first digest over weeks of logs). 64 KB a
+	// write: a JSON report of a busy day runs to megabytes.
+	bw := bufio.NewWriterSize(w, 64<<10)
 	var err error
 	switch format {
 	case "json":
