@@ -9,7 +9,7 @@ BENCHTIME   ?= 1s
 FUZZ_TARGETS := \
 	./parser:FuzzNginx ./parser:FuzzApache24 ./parser:FuzzApache22 \
 	./parser:FuzzFPM ./parser:FuzzFPMSlow ./parser:FuzzAuto \
-	./parser:FuzzNginxSearches ./rules:FuzzLoad ./rules:FuzzMatchDifferential ./rules:FuzzSimple ./report:FuzzAppendIndented \
+	./parser:FuzzNginxSearches ./rules:FuzzLoad ./rules:FuzzMatchDifferential ./rules:FuzzSimple ./report:FuzzIncidentJSON \
 	./spool:FuzzDecode
 
 .PHONY: all build test check fmt vet staticcheck race tidy fuzz bench clean

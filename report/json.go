@@ -188,7 +188,6 @@ func JSON(w io.Writer, a *Analysis) error {
 	// A window of incidents at a time is encoded on every core, then
 	// written in order.
 	window := make([][]byte, min(jsonWindow, all.Len()))
-	errs := make([]error, len(window))
 	ins := make([]*incident.Incident, 0, len(window))
 	written := 0
 	encode := func() error {
@@ -197,18 +196,12 @@ func JSON(w io.Writer, a *Analysis) error {
 		for range min(runtime.GOMAXPROCS(0), len(ins)) {
 			wg.Go(func() {
 				for i := int(next.Add(1)) - 1; i < len(ins); i = int(next.Add(1)) - 1 {
-					var b []byte
-					if b, errs[i] = json.Marshal(NewIncidentJSON(ins[i])); errs[i] == nil {
-						window[i] = appendIndented(window[i][:0], b, "    ", "  ")
-					}
+					window[i] = appendIncidentJSON(window[i][:0], ins[i], "    ")
 				}
 			})
 		}
 		wg.Wait()
-		for i, b := range window[:len(ins)] {
-			if errs[i] != nil {
-				return errs[i]
-			}
+		for _, b := range window[:len(ins)] {
 			sep := ",\n    "
 			if written == 0 {
 				sep = "\n    "
