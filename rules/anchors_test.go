@@ -116,7 +116,7 @@ func TestAnchorSetBuiltin(t *testing.T) {
 // scanned: the share of matching that grows with the message's length.
 func BenchmarkAnchorScan(b *testing.B) {
 	s := builtinSet(b)
-	sr := &s.byServer[parser.Nginx]
+	sr := s.byServer[parser.Nginx].index()
 	var log bytes.Buffer
 	if _, err := bench.Generate(bench.Config{Lines: 20000, Seed: 1, Day: bench.DefaultDay}, &log, io.Discard, io.Discard); err != nil {
 		b.Fatal(err)

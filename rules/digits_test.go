@@ -89,7 +89,7 @@ func TestTellsDigits(t *testing.T) {
 // that tells them apart is tried again on each message.
 func TestDigitCacheRetries(t *testing.T) {
 	s := trickySet(t)
-	sr := &s.byServer[parser.Nginx]
+	sr := s.byServer[parser.Nginx].index()
 	pos := func(id string) int {
 		for i, r := range sr.rules {
 			if r.ID == id {

@@ -13,7 +13,7 @@ func (s *Set) MatchUncached(e *parser.Entry) (Match, bool) {
 	if e.Unparsed || int(e.Server) >= len(s.byServer) {
 		return Match{}, false
 	}
-	sr := &s.byServer[e.Server]
+	sr := s.byServer[e.Server].index()
 	c := s.caches.Get().(*matchCache)
 	defer s.caches.Put(c)
 	pos, idx := sr.find(e, &c.scratch)

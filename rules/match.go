@@ -14,9 +14,25 @@ import (
 // its rules must not change once the set is built.
 type Set struct {
 	all      []*Rule
-	byServer [4]serverRules
+	byServer [4]lazyIndex
 	byID     map[string]*Rule
 	caches   sync.Pool // of *matchCache
+}
+
+// lazyIndex is the index of one server's rules, built the first time a
+// record of that server is matched: a run over nginx and php-fpm logs
+// never builds Apache's, and the records first read are parsed while
+// their server's index is built.
+type lazyIndex struct {
+	once  sync.Once
+	rules []*Rule
+	sr    serverRules
+}
+
+// index returns the built index.
+func (x *lazyIndex) index() *serverRules {
+	x.once.Do(func() { x.sr = newServerRules(x.rules) })
+	return &x.sr
 }
 
 // NewSet indexes rules, which are tried in the order given. Their
@@ -25,21 +41,14 @@ type Set struct {
 // is never tried.
 func NewSet(rules []*Rule) *Set {
 	s := &Set{all: rules, byID: make(map[string]*Rule, len(rules))}
-	var lists [len(s.byServer)][]*Rule
 	for _, r := range rules {
 		s.byID[r.ID] = r
 		for _, srv := range r.Servers {
-			if int(srv) < len(lists) && r.Pattern != nil {
-				lists[srv] = append(lists[srv], r)
+			if int(srv) < len(s.byServer) && r.Pattern != nil {
+				s.byServer[srv].rules = append(s.byServer[srv].rules, r)
 			}
 		}
 	}
-	// Each server's index is built on its own core.
-	var wg sync.WaitGroup
-	for i, rs := range lists {
-		wg.Go(func() { s.byServer[i] = newServerRules(rs) })
-	}
-	wg.Wait()
 	maxSlots := 0
 	for _, r := range rules {
 		if r.Pattern != nil {
@@ -107,11 +116,11 @@ func (s *Set) matchWith(e *parser.Entry, c *matchCache, m *Match) bool {
 	if e.Unparsed || int(e.Server) >= len(s.byServer) {
 		return false
 	}
-	sr := &s.byServer[e.Server]
-	if len(sr.rules) == 0 {
+	x := &s.byServer[e.Server]
+	if len(x.rules) == 0 {
 		return false
 	}
-	return sr.match(e, c, m)
+	return x.index().match(e, c, m)
 }
 
 // match is MatchInto with the cache and scratch space of c.

@@ -262,7 +262,7 @@ func TestMatchMissAllocs(t *testing.T) {
 	// One cache throughout: under the race detector the pool drops some
 	// of what is put back, and a new cache is an allocation.
 	c := s.caches.Get().(*matchCache)
-	sr := &s.byServer[parser.Nginx]
+	sr := s.byServer[parser.Nginx].index()
 	var m Match
 	sr.match(&e, c, &m) // warms the slot's buffers
 	if n := testing.AllocsPerRun(100, func() { sr.match(&e, c, &m) }); n != 0 {
@@ -378,7 +378,7 @@ func TestMatchHitAllocs(t *testing.T) {
 		t.Fatalf("matched %v", outcomeOf(m, ok))
 	}
 	c := s.caches.Get().(*matchCache) // one cache: see TestMatchMissAllocs
-	sr := &s.byServer[parser.Nginx]
+	sr := s.byServer[parser.Nginx].index()
 	var m Match
 	sr.match(&e, c, &m)
 	if n := testing.AllocsPerRun(100, func() { sr.match(&e, c, &m) }); n != 0 {
@@ -447,5 +447,52 @@ func TestBoundSubjectSameAsExpand(t *testing.T) {
 	}
 	if compared < 300 {
 		t.Errorf("%d examples compared", compared)
+	}
+}
+
+// TestIndexBuiltOnFirstUse: a server's index is built when a record of
+// that server is first matched, once, also when the first records come
+// on several goroutines at once; the other servers' are not built.
+func TestIndexBuiltOnFirstUse(t *testing.T) {
+	s := builtinSet(t)
+	for srv := range s.byServer {
+		if s.byServer[srv].sr.rules != nil {
+			t.Fatalf("server %d: index built before any match", srv)
+		}
+	}
+	line := `2026/11/21 09:15:16 [error] 1134#1134: *777100 connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream, client: 43.26.143.84, server: shop.example.com`
+	var entries []parser.Entry
+	parser.Scan(strings.NewReader(line), parser.Options{Location: time.UTC}, func(e *parser.Entry) { entries = append(entries, *e) })
+	if len(entries) != 1 || entries[0].Server != parser.Nginx {
+		t.Fatalf("parsed %+v", entries)
+	}
+	want, ok := s.matchPlain(&entries[0])
+	if !ok {
+		t.Fatal("the plain path matches nothing")
+	}
+	var wg sync.WaitGroup
+	got := make([]string, 8)
+	for i := range got {
+		wg.Go(func() {
+			e := entries[0]
+			var m Match
+			if s.NewMatcher().MatchInto(&e, &m) {
+				got[i] = m.Rule.ID
+			}
+		})
+	}
+	wg.Wait()
+	for i, id := range got {
+		if id != want.Rule.ID {
+			t.Errorf("goroutine %d matched %q, want %q", i, id, want.Rule.ID)
+		}
+	}
+	if s.byServer[parser.Nginx].sr.rules == nil {
+		t.Error("nginx index not built")
+	}
+	for _, srv := range []parser.Server{parser.Apache, parser.FPM} {
+		if s.byServer[srv].sr.rules != nil {
+			t.Errorf("%v index built by an nginx record", srv)
+		}
 	}
 }
