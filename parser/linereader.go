@@ -30,11 +30,15 @@ const (
 // share the block instead of copying each one; a caller must not write
 // into a Line's text.
 type LineReader struct {
-	r      io.Reader
-	max    int
-	block  []byte // block[next:fill] is read and not yet returned
-	next   int
-	fill   int
+	r     io.Reader
+	max   int
+	block []byte // block[next:fill] is read and not yet returned
+	next  int
+	fill  int
+	// clean is how many bytes from next on are known to hold no newline:
+	// a line that comes in many short reads is searched once, not again
+	// from its start after each read.
+	clean  int
 	offset int64 // offset of the next line
 	lineNo int
 	err    error         // sticky: returned once the lines before it are out
@@ -87,23 +91,28 @@ type Line struct {
 // a read error is returned after the lines before it.
 func (lr *LineReader) Next() (Line, error) {
 	for {
-		if i := bytes.IndexByte(lr.block[lr.next:lr.fill], '\n'); i >= 0 && i <= lr.max {
+		if i := bytes.IndexByte(lr.block[lr.next+lr.clean:lr.fill], '\n'); i >= 0 && lr.clean+i <= lr.max {
+			i += lr.clean
+			lr.clean = 0
 			text := lr.block[lr.next : lr.next+i]
 			lr.next += i + 1
 			return lr.line(text, int64(i+1), false), nil
 		}
 		unread := lr.fill - lr.next
 		if unread > lr.max {
+			lr.clean = 0
 			return lr.cut(), nil
 		}
 		if lr.err != nil {
 			if unread == 0 {
 				return Line{}, lr.err
 			}
+			lr.clean = 0
 			text := lr.block[lr.next:lr.fill]
 			lr.next = lr.fill
 			return lr.line(text, int64(unread), false), nil
 		}
+		lr.clean = unread // read moves the unread bytes, but not from next
 		lr.read()
 	}
 }
