@@ -14,7 +14,7 @@ const DefaultMaxLine = 1 << 20
 // long for one gets a larger block of its own), and minRead the least
 // room in a block worth a read: a block with less is left for a new one.
 const (
-	BlockSize = 32 << 10
+	BlockSize = 64 << 10
 	minRead   = 2 << 10
 )
 
