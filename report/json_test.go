@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -61,4 +62,41 @@ func wholeDocument(a *Analysis) AnalysisJSON {
 		j.Incidents = append(j.Incidents, NewIncidentJSON(in))
 	}
 	return j
+}
+
+// failAfter is a writer that takes n bytes, then fails.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(b []byte) (int, error) {
+	if len(b) > f.n {
+		k := f.n
+		f.n = 0
+		return k, errors.New("disk full")
+	}
+	f.n -= len(b)
+	return len(b), nil
+}
+
+// TestJSONStopsAtAWriteError: a write that fails in the middle of the
+// incidents ends JSON with its error, the reading of the windows ahead
+// stopped, whichever window it falls in.
+func TestJSONStopsAtAWriteError(t *testing.T) {
+	a := testAnalysis()
+	base := a.Incidents.(List)
+	var ins List
+	for i := range 5 * jsonWindow {
+		in := *base[i%len(base)]
+		in.ID = fmt.Sprintf("%s-%03d", in.ID, i)
+		ins = append(ins, &in)
+	}
+	a.Incidents = ins
+	var whole bytes.Buffer
+	if err := JSON(&whole, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []int{0, 100, whole.Len() / 5, whole.Len() / 2, whole.Len() - 10} {
+		if err := JSON(&failAfter{n: at}, a); err == nil || err.Error() != "disk full" {
+			t.Errorf("failing after %d bytes: err %v, want disk full", at, err)
+		}
+	}
 }
