@@ -18,28 +18,17 @@ import (
 func appendIncidentJSON(dst []byte, in *incident.Incident, prefix string) []byte {
 	w := jsonWriter{b: dst, prefix: prefix}
 	w.open('{')
-	w.key("id")
-	w.str(in.ID)
-	w.key("rule_ids")
-	w.strs(in.RuleIDs())
-	w.key("severity")
-	w.str(in.Severity.String())
-	w.key("title")
-	w.str(in.Title)
-	w.key("subject")
-	w.str(in.Subject)
-	w.key("subject_kind")
-	w.str(in.SubjectKind)
-	w.key("group")
-	w.str(in.Group)
-	w.key("start")
-	w.time(in.Start)
-	w.key("end")
-	w.time(in.End)
-	w.key("duration_seconds")
-	w.int(int64(math.Round(in.Duration().Seconds())))
-	w.key("count")
-	w.int(in.Count)
+	w.strField("id", in.ID)
+	w.strs("rule_ids", in.RuleIDs())
+	w.strField("severity", in.Severity.String())
+	w.strField("title", in.Title)
+	w.strField("subject", in.Subject)
+	w.strField("subject_kind", in.SubjectKind)
+	w.strField("group", in.Group)
+	w.timeField("start", in.Start)
+	w.timeField("end", in.End)
+	w.intField("duration_seconds", int64(math.Round(in.Duration().Seconds())))
+	w.intField("count", in.Count)
 	w.key("counts_by_rule")
 	w.open('{')
 	ids := make([]string, 0, len(in.CountsByRule))
@@ -54,25 +43,17 @@ func appendIncidentJSON(dst []byte, in *incident.Incident, prefix string) []byte
 		w.int(in.CountsByRule[id])
 	}
 	w.close('}')
-	w.key("peak_per_minute")
-	w.int(in.PeakPerMinute)
-	w.key("sources")
-	w.strs(in.Sources)
+	w.intField("peak_per_minute", in.PeakPerMinute)
+	w.strs("sources", in.Sources)
 	w.key("root_cause")
 	w.open('{')
-	w.key("rule_id")
-	w.str(in.RootCause.RuleID)
-	w.key("title")
-	w.str(in.RootCause.Title)
-	w.key("cause")
-	w.str(in.RootCause.Cause)
-	w.key("count")
-	w.int(in.RootCause.Count)
+	w.strField("rule_id", in.RootCause.RuleID)
+	w.strField("title", in.RootCause.Title)
+	w.strField("cause", in.RootCause.Cause)
+	w.intField("count", in.RootCause.Count)
 	w.close('}')
-	w.key("remediation")
-	w.strs(in.Remediation)
-	w.key("diagnostics")
-	w.strs(in.Diagnostics)
+	w.strs("remediation", in.Remediation)
+	w.strs("diagnostics", in.Diagnostics)
 	w.key("http_status")
 	w.open('[')
 	for _, s := range in.HTTPStatus {
@@ -80,16 +61,11 @@ func appendIncidentJSON(dst []byte, in *incident.Incident, prefix string) []byte
 		w.int(int64(s))
 	}
 	w.close(']')
-	w.key("vhosts")
-	w.counts(in.VHosts)
-	w.key("requests")
-	w.counts(in.Requests)
-	w.key("scripts")
-	w.counts(in.Scripts)
-	w.key("pools")
-	w.strs(in.Pools)
-	w.key("clients")
-	w.int(in.Clients)
+	w.counts("vhosts", in.VHosts)
+	w.counts("requests", in.Requests)
+	w.counts("scripts", in.Scripts)
+	w.strs("pools", in.Pools)
+	w.intField("clients", in.Clients)
 	w.key("deploy_blip")
 	w.b = strconv.AppendBool(w.b, in.DeployBlip)
 	w.key("samples")
@@ -97,16 +73,11 @@ func appendIncidentJSON(dst []byte, in *incident.Incident, prefix string) []byte
 	for _, s := range in.Samples {
 		w.elem()
 		w.open('{')
-		w.key("time")
-		w.time(s.Time)
-		w.key("file")
-		w.str(s.File)
-		w.key("line")
-		w.int(int64(s.Line))
-		w.key("rule_id")
-		w.str(s.RuleID)
-		w.key("text")
-		w.str(s.Text)
+		w.timeField("time", s.Time)
+		w.strField("file", s.File)
+		w.intField("line", int64(s.Line))
+		w.strField("rule_id", s.RuleID)
+		w.strField("text", s.Text)
 		w.close('}')
 	}
 	w.close(']')
@@ -168,8 +139,19 @@ func (w *jsonWriter) str(s string) { w.b = appendJSONString(w.b, s) }
 
 func (w *jsonWriter) int(n int64) { w.b = strconv.AppendInt(w.b, n, 10) }
 
-// time writes t as jsonTime does, with no byte that needs escaping.
-func (w *jsonWriter) time(t time.Time) {
+func (w *jsonWriter) strField(k, v string) {
+	w.key(k)
+	w.str(v)
+}
+
+func (w *jsonWriter) intField(k string, n int64) {
+	w.key(k)
+	w.int(n)
+}
+
+// timeField writes t as jsonTime does, with no byte that needs escaping.
+func (w *jsonWriter) timeField(k string, t time.Time) {
+	w.key(k)
 	w.b = append(w.b, '"')
 	if !t.IsZero() {
 		w.b = t.AppendFormat(w.b, time.RFC3339Nano)
@@ -177,7 +159,8 @@ func (w *jsonWriter) time(t time.Time) {
 	w.b = append(w.b, '"')
 }
 
-func (w *jsonWriter) strs(ss []string) {
+func (w *jsonWriter) strs(k string, ss []string) {
+	w.key(k)
 	w.open('[')
 	for _, s := range ss {
 		w.elem()
@@ -186,15 +169,14 @@ func (w *jsonWriter) strs(ss []string) {
 	w.close(']')
 }
 
-func (w *jsonWriter) counts(cs []incident.Count) {
+func (w *jsonWriter) counts(k string, cs []incident.Count) {
+	w.key(k)
 	w.open('[')
 	for _, c := range cs {
 		w.elem()
 		w.open('{')
-		w.key("value")
-		w.str(c.Value)
-		w.key("count")
-		w.int(c.Count)
+		w.strField("value", c.Value)
+		w.intField("count", c.Count)
 		w.close('}')
 	}
 	w.close(']')

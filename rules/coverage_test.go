@@ -30,13 +30,7 @@ func TestCoverageCountsRuns(t *testing.T) {
 			}
 		}
 	}
-	got := map[string]int64{}
-	for _, rc := range cov.ByRule() {
-		got[rc.ID] = rc.Count
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ByRule (-want +got):\n%s", diff)
-	}
+	checkByRule(t, cov, want)
 	if n := cov.MatchedTotal(); n != 10 {
 		t.Errorf("MatchedTotal = %d, want 10", n)
 	}
@@ -93,18 +87,24 @@ func TestCoverageManyRules(t *testing.T) {
 			}
 		}
 	}
-	got := map[string]int64{}
-	for _, rc := range cov.ByRule() {
-		got[rc.ID] = rc.Count
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ByRule (-want +got):\n%s", diff)
-	}
+	checkByRule(t, cov, want)
 	slots := map[int]bool{}
 	for _, r := range rs {
 		slots[pendingSlot(r)] = true
 	}
 	if len(slots) < pendingSlots/2 {
 		t.Errorf("%d rules use %d slots of %d", len(rs), len(slots), pendingSlots)
+	}
+}
+
+// checkByRule compares what cov counted per rule with want.
+func checkByRule(t *testing.T, cov *Coverage, want map[string]int64) {
+	t.Helper()
+	got := map[string]int64{}
+	for _, rc := range cov.ByRule() {
+		got[rc.ID] = rc.Count
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ByRule (-want +got):\n%s", diff)
 	}
 }
