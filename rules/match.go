@@ -35,10 +35,11 @@ func (x *lazyIndex) index() *serverRules {
 	return &x.sr
 }
 
-// NewSet indexes rules, which are tried in the order given. Their
-// patterns are read as regexp.Compile reads them (NewSet derives literal
-// prefilters from their text); a rule without a pattern (a disabled one)
-// is never tried.
+// NewSet makes a set of rules, which are tried in the order given. The
+// rules of each server are indexed when a record of that server is first
+// matched; their patterns are read as regexp.Compile reads them (the
+// index derives literal prefilters from their text). A rule without a
+// pattern (a disabled one) is never tried.
 func NewSet(rules []*Rule) *Set {
 	s := &Set{all: rules, byID: make(map[string]*Rule, len(rules))}
 	for _, r := range rules {
