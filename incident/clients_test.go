@@ -93,3 +93,23 @@ func (c *clientSet) add(ip string) {
 		c.addText(ip)
 	}
 }
+
+func TestClientIP(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"192.0.2.1", "192.0.2.1"},           // nginx
+		{"192.0.2.1:51234", "192.0.2.1"},     // Apache
+		{"2001:db8::1", "2001:db8::1"},       // nginx, IPv6
+		{"[2001:db8::1]:443", "2001:db8::1"}, // Apache, IPv6
+		{"[::1]", "::1"},
+		{"[x]", "x"},
+		{"[", "["},
+		{"a:b:c", "a:b:c"},
+		{":", ""},
+		{"unix:", "unix"},
+		{"", ""},
+	} {
+		if got := clientIP(tt.in); got != tt.want {
+			t.Errorf("clientIP(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1199,8 +1199,11 @@ func clientIP(c string) string {
 			return c[1:i]
 		}
 	}
-	if strings.Count(c, ":") == 1 {
-		return c[:strings.IndexByte(c, ':')]
+	// One colon: ip:port. None (nginx's IPv4, the common case) or more
+	// (IPv6): the address as it is.
+	i := strings.IndexByte(c, ':')
+	if i >= 0 && strings.IndexByte(c[i+1:], ':') < 0 {
+		return c[:i]
 	}
 	return c
 }
