@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -123,4 +124,34 @@ func FuzzIncidentJSON(f *testing.F) {
 		}
 		sameAsMarshalIndent(t, in)
 	})
+}
+
+// BenchmarkJSON writes the JSON report of 2,000 incidents, shaped like
+// the tests' (rule text, counts, samples), to nowhere.
+func BenchmarkJSON(b *testing.B) {
+	a := testAnalysis()
+	base := a.Incidents.(List)
+	var ins List
+	for i := range 2000 {
+		in := *base[i%len(base)]
+		in.ID = fmt.Sprintf("%s-%04d", in.ID, i)
+		ins = append(ins, &in)
+	}
+	a.Incidents = ins
+	var n countWriter
+	for b.Loop() {
+		if err := JSON(&n, a); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(n) / int64(b.N))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(ins)), "ns/incident")
+}
+
+// countWriter counts the bytes written to it.
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
 }
