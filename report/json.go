@@ -8,7 +8,6 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/logtriage/logtriage/incident"
@@ -185,51 +184,7 @@ func JSON(w io.Writer, a *Analysis) error {
 	if _, err := w.Write(doc[:i]); err != nil {
 		return err
 	}
-	// A window of incidents at a time is encoded on every core, then
-	// written in order.
-	window := make([][]byte, min(jsonWindow, all.Len()))
-	ins := make([]*incident.Incident, 0, len(window))
-	written := 0
-	encode := func() error {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range min(runtime.GOMAXPROCS(0), len(ins)) {
-			wg.Go(func() {
-				for i := int(next.Add(1)) - 1; i < len(ins); i = int(next.Add(1)) - 1 {
-					window[i] = appendIncidentJSON(window[i][:0], ins[i], "    ")
-				}
-			})
-		}
-		wg.Wait()
-		for _, b := range window[:len(ins)] {
-			sep := ",\n    "
-			if written == 0 {
-				sep = "\n    "
-			}
-			if _, err := io.WriteString(w, sep); err != nil {
-				return err
-			}
-			if _, err := w.Write(b); err != nil {
-				return err
-			}
-			written++
-		}
-		clear(ins)
-		ins = ins[:0]
-		return nil
-	}
-	for _, in := range all.All() {
-		ins = append(ins, in)
-		if len(ins) == len(window) {
-			if err := encode(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := all.Err(); err != nil {
-		return err
-	}
-	if err := encode(); err != nil {
+	if err := writeIncidentsJSON(w, all); err != nil {
 		return err
 	}
 	// doc[i:] is "]," and the rest: close the list on its own line.
@@ -240,9 +195,78 @@ func JSON(w io.Writer, a *Analysis) error {
 	return err
 }
 
-// jsonWindow is how many incidents JSON encodes before it writes them:
-// enough for every core to have several, few enough to hold little.
+// jsonWindow is how many incidents JSON has in hand at once: read, being
+// encoded, or encoded and waiting for their turn to be written. Enough
+// for every core to have several, few enough to hold little.
 const jsonWindow = 64
+
+// writeIncidentsJSON writes the incidents of all, each encoded as an
+// element of the incidents list, in order. They are encoded on every
+// core while the next ones are read (a spool decodes what it spilled)
+// and the ones before are written.
+func writeIncidentsJSON(w io.Writer, all Incidents) error {
+	type slot struct {
+		in   *incident.Incident
+		buf  []byte
+		done chan struct{} // a token once buf holds in encoded
+	}
+	var ring [jsonWindow]slot
+	for i := range ring {
+		ring[i].done = make(chan struct{}, 1)
+	}
+	jobs := make(chan *slot, jsonWindow)
+	var workers sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		workers.Go(func() {
+			for s := range jobs {
+				s.buf = appendIncidentJSON(s.buf[:0], s.in, "    ")
+				s.done <- struct{}{}
+			}
+		})
+	}
+	read, written := 0, 0
+	// write writes the oldest incident read, once it is encoded.
+	write := func() error {
+		s := &ring[written%jsonWindow]
+		<-s.done
+		s.in = nil
+		sep := ",\n    "
+		if written == 0 {
+			sep = "\n    "
+		}
+		written++
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		_, err := w.Write(s.buf)
+		return err
+	}
+	err := func() error {
+		for _, in := range all.All() {
+			if read-written == jsonWindow {
+				if err := write(); err != nil {
+					return err
+				}
+			}
+			s := &ring[read%jsonWindow]
+			s.in = in
+			jobs <- s
+			read++
+		}
+		if err := all.Err(); err != nil {
+			return err
+		}
+		for written < read {
+			if err := write(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	close(jobs)
+	workers.Wait()
+	return err
+}
 
 // jsonTime is RFC 3339 with the fraction the log had, or "" for zero
 // (omitted by omitempty).

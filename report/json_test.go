@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -78,8 +79,8 @@ func (f *failAfter) Write(b []byte) (int, error) {
 }
 
 // TestJSONStopsAtAWriteError: a write that fails in the middle of the
-// incidents ends JSON with its error, the reading of the windows ahead
-// stopped, whichever window it falls in.
+// incidents ends JSON with its error, the reading and encoding of the
+// incidents ahead stopped, wherever it falls.
 func TestJSONStopsAtAWriteError(t *testing.T) {
 	a := testAnalysis()
 	base := a.Incidents.(List)
@@ -94,9 +95,14 @@ func TestJSONStopsAtAWriteError(t *testing.T) {
 	if err := JSON(&whole, a); err != nil {
 		t.Fatal(err)
 	}
+	before := runtime.NumGoroutine()
 	for _, at := range []int{0, 100, whole.Len() / 5, whole.Len() / 2, whole.Len() - 10} {
 		if err := JSON(&failAfter{n: at}, a); err == nil || err.Error() != "disk full" {
 			t.Errorf("failing after %d bytes: err %v, want disk full", at, err)
+		}
+		// The encoders have ended with JSON, whatever they had in hand.
+		if n := runtime.NumGoroutine(); n != before {
+			t.Errorf("failing after %d bytes: %d goroutines after JSON, %d before", at, n, before)
 		}
 	}
 }
