@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/logtriage/logtriage/incident"
 )
 
 // TestJSONStreamsTheSameDocument: JSON writes incidents one at a time;
@@ -95,8 +98,33 @@ func TestJSONStopsAtAWriteError(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, at := range []int{0, 100, whole.Len() / 5, whole.Len() / 2, whole.Len() - 10} {
+		counted := &countingIncidents{List: ins}
+		a.Incidents = counted
 		if err := JSON(&failAfter{n: at}, a); err == nil || err.Error() != "disk full" {
 			t.Errorf("failing after %d bytes: err %v, want disk full", at, err)
+		}
+		// The write fails in the element of the incident begun last
+		// before byte at; no more than a window past it is read.
+		begun := bytes.Count(whole.Bytes()[:at], []byte("\n    {"))
+		if counted.read > begun+jsonWindow+1 {
+			t.Errorf("failing after %d bytes (in incident %d): %d of %d incidents read", at, begun, counted.read, len(ins))
+		}
+	}
+}
+
+// countingIncidents counts the incidents read from it.
+type countingIncidents struct {
+	List
+	read int
+}
+
+func (c *countingIncidents) All() iter.Seq2[int, *incident.Incident] {
+	return func(yield func(int, *incident.Incident) bool) {
+		for i, in := range c.List {
+			c.read++
+			if !yield(i, in) {
+				return
+			}
 		}
 	}
 }
