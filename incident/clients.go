@@ -9,18 +9,54 @@ import "strings"
 // decimal fields without leading zeros) is kept so, and it is unique, so
 // counting those apart from the other strings counts the same. The zero
 // value is an empty set.
+//
+// IPv4 addresses are put in the table a few dozen at a time: an
+// incident's table holds up to MaxClients slots, and a slot of one is
+// seldom in the cache when a record comes, so each insert waits on
+// memory. Inserting a run of them in one loop lets the processor wait
+// for many slots at once. They go in in the order they came, and
+// everything that reads the set or adds another kind of address puts the
+// waiting ones in first, so the set holds what adding them one by one
+// would.
 type clientSet struct {
 	v4    v4Set
 	other map[string]struct{}
+	pend  [pendV4]uint32 // IPv4 addresses not yet in v4, in order
+	npend uint8
 }
 
-func (c *clientSet) len() int { return c.v4.n + len(c.other) }
+// pendV4 is how many IPv4 addresses wait to be put in the table.
+const pendV4 = 32
+
+func (c *clientSet) len() int {
+	c.flush()
+	return c.count()
+}
+
+// count is len without the addresses that wait.
+func (c *clientSet) count() int { return c.v4.n + len(c.other) }
 
 // addV4 adds an address that parseIPv4 read.
 func (c *clientSet) addV4(a uint32) {
-	if c.len() < MaxClients {
-		c.v4.add(a)
+	if c.count() >= MaxClients {
+		return // full: the addresses that wait only find it full too
 	}
+	c.pend[c.npend] = a
+	c.npend++
+	if int(c.npend) == len(c.pend) {
+		c.flush()
+	}
+}
+
+// flush puts the IPv4 addresses that wait in the table, each while there
+// is room, as addV4 would have one at a time.
+func (c *clientSet) flush() {
+	for _, a := range c.pend[:c.npend] {
+		if c.count() < MaxClients {
+			c.v4.add(a)
+		}
+	}
+	c.npend = 0
 }
 
 // addText adds an address that parseIPv4 does not take, which may be a
@@ -44,6 +80,7 @@ func (c *clientSet) addOther(ip string, keep func(string) string) {
 }
 
 func (c *clientSet) merge(o *clientSet) {
+	o.flush()
 	o.v4.each(c.addV4)
 	for s := range o.other {
 		if c.len() < MaxClients {

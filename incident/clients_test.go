@@ -85,6 +85,103 @@ func TestClientSetV4AgainstMap(t *testing.T) {
 	}
 }
 
+// IPv4 addresses wait to be put in the table, a few at a time: counted
+// only now and then, and with other addresses coming between them, the
+// set still holds the first MaxClients distinct ones, as a map filled one
+// address at a time does, and a merge still counts the union.
+func TestClientSetWaitingAddresses(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var set, other clientSet
+	want := map[string]bool{}
+	for i := range 3 * MaxClients {
+		var ip string
+		switch n := r.IntN(40); {
+		case n == 0:
+			ip = "2001:db8::" + strconv.FormatUint(uint64(r.IntN(1<<16)), 16) // kept as text
+		case n < 4:
+			ip = "192.0.2." + strconv.Itoa(r.IntN(256)) // repeats
+		default:
+			a := r.Uint32()
+			ip = netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}).String()
+		}
+		if len(want) < MaxClients {
+			want[ip] = true
+		}
+		set.add(ip)
+		if i%1000 == 999 && set.len() != len(want) {
+			t.Fatalf("after %d adds: %d clients, want %d", i+1, set.len(), len(want))
+		}
+		if i < 100 {
+			other.add(ip)
+		}
+	}
+	for ip := range want {
+		a, ok := parseIPv4(ip)
+		if ok && !set.v4.has(a) || !ok && !hasKey(set.other, ip) {
+			t.Fatalf("%s is not in the set", ip)
+		}
+	}
+	if set.len() != MaxClients {
+		t.Errorf("%d clients, want the cap %d", set.len(), MaxClients)
+	}
+	// Merging the full set into one with some of its first addresses
+	// (their IPv4 ones still waiting) fills it to the cap too.
+	other.merge(&set)
+	if other.len() != MaxClients {
+		t.Errorf("merged: %d clients, want the cap %d", other.len(), MaxClients)
+	}
+}
+
+// The addresses that wait count before any that comes after them: at the
+// cap, an address kept as text after IPv4 ones that fill the set is not
+// counted, and a merge takes the ones that wait in the set merged from.
+func TestClientSetWaitingComeFirst(t *testing.T) {
+	var set clientSet
+	for i := range MaxClients - 2 {
+		set.addV4(uint32(i + 1))
+	}
+	if n := set.len(); n != MaxClients-2 {
+		t.Fatalf("%d clients, want %d", n, MaxClients-2)
+	}
+	set.addV4(0xc0000201)
+	set.addV4(0xc0000202) // both wait: the set is full once they are in
+	set.addText("2001:db8::1")
+	if n := set.len(); n != MaxClients || len(set.other) != 0 {
+		t.Errorf("%d clients, %d kept as text; want %d and none", n, len(set.other), MaxClients)
+	}
+
+	var from, into clientSet
+	from.addV4(0xc0000201)
+	from.addV4(0xc0000202)
+	into.addV4(0xc0000202)
+	into.merge(&from)
+	if n := into.len(); n != 2 {
+		t.Errorf("merged: %d clients, want 2", n)
+	}
+}
+
+func (s *v4Set) has(a uint32) bool {
+	if a == 0 {
+		return s.zero
+	}
+	if len(s.slots) == 0 {
+		return false
+	}
+	mask := uint32(len(s.slots) - 1)
+	h := a * 0x9e3779b1
+	for i := (h ^ h>>16) & mask; s.slots[i] != 0; i = (i + 1) & mask {
+		if s.slots[i] == a {
+			return true
+		}
+	}
+	return false
+}
+
+func hasKey(m map[string]struct{}, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
 // add is what the engine does with a prepared client.
 func (c *clientSet) add(ip string) {
 	if a, ok := parseIPv4(ip); ok {
