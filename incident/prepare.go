@@ -123,7 +123,12 @@ func Prepare(en *parser.Entry, m *rules.Match, p *Prepared) {
 			p.client, p.clientV4 = clientV4, a
 		}
 	}
-	p.fastcgi = strings.HasPrefix(en.Upstream, "fastcgi://") || en.Module == "proxy_fcgi" || strings.Contains(en.Message, "FCGI:")
+	// nginx names the scheme of its upstream; Apache the module, or, for
+	// a socket mod_proxy connects to for mod_proxy_fcgi, "FCGI:" in the
+	// message (AH02454). Only Apache's messages are searched: another
+	// server's may quote the word.
+	p.fastcgi = strings.HasPrefix(en.Upstream, "fastcgi://") ||
+		en.Server == parser.Apache && (en.Module == "proxy_fcgi" || strings.Contains(en.Message, "FCGI:"))
 }
 
 // vhostOf is the site a record is about: nginx's server:, else the Host
