@@ -242,7 +242,7 @@ func (e *Engine) AddPrepared(en *parser.Entry, m *rules.Match, p *Prepared) {
 		return // lifecycle: no incident
 	}
 	group, kind := p.group.of(r), p.kind.of(r)
-	st := e.find(en, m, p, group)
+	st := e.find(en, m, p, group, kind)
 	if st == nil {
 		if r.Role == "context" {
 			return // context joins an incident, never starts one
@@ -272,9 +272,9 @@ func canonicalAddr(s string) string {
 
 func key(group, subject string) stateKey { return stateKey{group, subject} }
 
-// find returns the incident of group and p's subject a match belongs
-// to, or nil.
-func (e *Engine) find(en *parser.Entry, m *rules.Match, p *Prepared, group string) *state {
+// find returns the incident of group and p's subject, of kind, a match
+// belongs to, or nil.
+func (e *Engine) find(en *parser.Entry, m *rules.Match, p *Prepared, group, kind string) *state {
 	r := m.Rule
 	subject := p.text
 	// Apache logs one request's failure in several records of the same
@@ -285,7 +285,9 @@ func (e *Engine) find(en *parser.Entry, m *rules.Match, p *Prepared, group strin
 			return e.revive(ref.st)
 		}
 	}
-	if group == "backend" && r.SubjectKind == "pool" && r.HasServer(parser.FPM) {
+	// A pool's incident is found, as it is started, by the backend the
+	// pool serves; whichever server's rule names the pool.
+	if group == "backend" && kind == "pool" {
 		return e.findPool(m.Subject)
 	}
 	if p.groupName && en.VHost != "" {

@@ -2,6 +2,8 @@ package incident
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -191,3 +193,68 @@ func TestTemplatesBounded(t *testing.T) {
 
 // Add counts one record under its template.
 func (ts *Templates) Add(en *parser.Entry) { ts.add(en, Mask(en.Message)) }
+
+// A user's rule may give a subject of kind pool to another server's
+// record, on the backend group: that record finds the incident of the
+// pool as php-fpm's own records do, instead of opening a second one
+// under its key, which would leave the first out of the report.
+func TestUserPoolRuleJoinsThePoolIncident(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "pool.yaml")
+	const rule = `rules:
+  - id: site.nginx.pool_saturated
+    servers: [nginx]
+    anchor: 'poolmon: '
+    pattern: '^poolmon: pool (?P<pool>\w+) saturated'
+    severity: error
+    category: capacity
+    role: symptom
+    title: The pool monitor says a pool is saturated
+    cause: Every child of the pool is busy.
+    remediation: ["Raise pm.max_children."]
+    diagnostics: ["ss -xlp"]
+    subject: {kind: pool, value: '{pool}'}
+    examples:
+      - line: '2026/11/21 10:00:01 [error] 10#10: poolmon: pool www saturated'
+        subject: www
+      - line: '2026/11/21 10:00:01 [error] 10#10: poolmon: pool api saturated'
+        subject: api
+`
+	if err := os.WriteFile(file, []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.Load(false, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*Incident
+	eng := New(Config{Final: func(in *Incident) { got = append(got, in) }})
+	add := func(format parser.Format, line string) {
+		t.Helper()
+		n := 0
+		if _, err := parser.Scan(strings.NewReader(line), parser.Options{Format: format, Location: time.UTC}, func(e *parser.Entry) {
+			n++
+			m, ok := set.Match(e)
+			if !ok {
+				t.Fatalf("no rule matched %q", e.Raw)
+			}
+			eng.Add(e, &m)
+			checkOpen(t, eng)
+		}); err != nil || n != 1 {
+			t.Fatalf("%q: %d records, %v", line, n, err)
+		}
+	}
+	add(parser.FormatFPM, "[21-Nov-2026 10:00:00] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n")
+	add(parser.FormatNginx, "2026/11/21 10:00:01 [error] 10#10: poolmon: pool www saturated\n")
+	add(parser.FormatFPM, "[21-Nov-2026 10:00:02] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n")
+	eng.Flush()
+	var count int64
+	for _, in := range got {
+		count += in.Count
+	}
+	if len(got) != 1 || count != 3 {
+		for _, in := range got {
+			t.Logf("incident %s %q: %d records", in.ID, in.Subject, in.Count)
+		}
+		t.Errorf("%d incidents with %d records, want 1 with 3", len(got), count)
+	}
+}
