@@ -172,6 +172,8 @@ func (c *clientSet) add(ip string) {
 	}
 }
 
+// clientIP takes the address out of a client as nginx and Apache write
+// it: with or without a port, IPv6 in brackets or bare.
 func TestClientIP(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"192.0.2.1", "192.0.2.1"},           // nginx

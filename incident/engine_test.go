@@ -227,26 +227,16 @@ func TestUserPoolRuleJoinsThePoolIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []*Incident
-	eng := New(Config{Final: func(in *Incident) { got = append(got, in) }})
-	add := func(format parser.Format, line string) {
-		t.Helper()
-		n := 0
-		if _, err := parser.Scan(strings.NewReader(line), parser.Options{Format: format, Location: time.UTC}, func(e *parser.Entry) {
-			n++
-			m, ok := set.Match(e)
-			if !ok {
-				t.Fatalf("no rule matched %q", e.Raw)
-			}
-			eng.Add(e, &m)
-			checkOpen(t, eng)
-		}); err != nil || n != 1 {
-			t.Fatalf("%q: %d records, %v", line, n, err)
-		}
+	f := &feeder{t: t, set: set, eng: New(Config{Final: func(in *Incident) { got = append(got, in) }})}
+	for _, line := range []string{
+		"[21-Nov-2026 10:00:00] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n",
+		"2026/11/21 10:00:01 [error] 10#10: poolmon: pool www saturated\n",
+		"[21-Nov-2026 10:00:02] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n",
+	} {
+		f.feed(line)
+		checkOpen(t, f.eng)
 	}
-	add(parser.FormatFPM, "[21-Nov-2026 10:00:00] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n")
-	add(parser.FormatNginx, "2026/11/21 10:00:01 [error] 10#10: poolmon: pool www saturated\n")
-	add(parser.FormatFPM, "[21-Nov-2026 10:00:02] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it\n")
-	eng.Flush()
+	f.eng.Flush()
 	var count int64
 	for _, in := range got {
 		count += in.Count

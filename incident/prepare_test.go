@@ -165,31 +165,28 @@ func TestPrepareFastCGI(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		format parser.Format
-		line   string
-		want   bool
+		line string
+		want bool
 	}{
-		{parser.FormatNginx, nginxLine(t0, 1, "connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream", `, upstream: "fastcgi://unix:/run/php/php8.2-fpm.sock:"`), true},
-		{parser.FormatNginx, nginxLine(t0, 2, "upstream prematurely closed connection while reading response header from upstream", `, upstream: "http://10.0.0.5:8080/p"`), false},
-		{parser.FormatNginx, nginxLine(t0, 3, `open() "/srv/www/FCGI:/x.png" failed (2: No such file or directory)`, ""), false},
-		{parser.FormatApache24, "[Sat Nov 21 19:46:48.324053 2026] [proxy:error] [pid 15606:tid 15636] (2)No such file or directory: AH02454: FCGI: attempt to connect to Unix domain socket /run/php/php8.2-fpm.sock (localhost:8000) failed\n", true},
-		{parser.FormatApache24, "[Sat Nov 21 19:46:48.324053 2026] [proxy:error] [pid 15606:tid 15636] (2)No such file or directory: AH02454: http: attempt to connect to Unix domain socket /run/app.sock (localhost:80) failed\n", false},
-		{parser.FormatApache24, "[Sat Nov 21 19:46:49.000001 2026] [proxy_fcgi:error] [pid 15606:tid 15636] [client 192.0.2.7:50000] AH01067: Failed to read FastCGI header\n", true},
+		{nginxLine(t0, 1, "connect() to unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream", `, upstream: "fastcgi://unix:/run/php/php8.2-fpm.sock:"`), true},
+		{nginxLine(t0, 2, "upstream prematurely closed connection while reading response header from upstream", `, upstream: "http://10.0.0.5:8080/p"`), false},
+		{nginxLine(t0, 3, `open() "/srv/www/FCGI:/x.png" failed (2: No such file or directory)`, ""), false},
+		{"[Sat Nov 21 19:46:48.324053 2026] [proxy:error] [pid 15606:tid 15636] (2)No such file or directory: AH02454: FCGI: attempt to connect to Unix domain socket /run/php/php8.2-fpm.sock (localhost:8000) failed\n", true},
+		{"[Sat Nov 21 19:46:48.324053 2026] [proxy:error] [pid 15606:tid 15636] (2)No such file or directory: AH02454: http: attempt to connect to Unix domain socket /run/app.sock (localhost:80) failed\n", false},
+		{"[Sat Nov 21 19:46:49.000001 2026] [proxy_fcgi:error] [pid 15606:tid 15636] [client 192.0.2.7:50000] AH01067: Failed to read FastCGI header\n", true},
 	} {
-		var n int
-		if _, err := parser.Scan(strings.NewReader(c.line), parser.Options{Format: c.format, Location: time.UTC}, func(e *parser.Entry) {
-			n++
-			m, ok := set.Match(e)
-			if !ok {
-				t.Fatalf("no rule matched %q", e.Raw)
-			}
-			var p Prepared
-			Prepare(e, &m, &p)
-			if p.fastcgi != c.want {
-				t.Errorf("%s: fastcgi %v, want %v", m.Rule.ID, p.fastcgi, c.want)
-			}
-		}); err != nil || n != 1 {
-			t.Fatalf("%q: %d records, %v", c.line, n, err)
+		es := scanAll(t, c.line)
+		if len(es) != 1 {
+			t.Fatalf("%q: %d records", c.line, len(es))
+		}
+		m, ok := set.Match(&es[0])
+		if !ok {
+			t.Fatalf("no rule matched %q", es[0].Raw)
+		}
+		var p Prepared
+		Prepare(&es[0], &m, &p)
+		if p.fastcgi != c.want {
+			t.Errorf("%s: fastcgi %v, want %v", m.Rule.ID, p.fastcgi, c.want)
 		}
 	}
 }
