@@ -470,10 +470,30 @@ func lastIndex(s, sep string) int {
 	}
 }
 
-// lastSpaceParen is strings.LastIndex(s, " ("), searching back from the
-// end, where the errno of a message is.
+// errnoTail is how near the end of a message lastSpaceParen looks first:
+// " (N: text)" with the longest of the errno texts the servers write.
+const errnoTail = 64
+
+// lastSpaceParen is strings.LastIndex(s, " ("). The errno of a message is
+// at its end: the last errnoTail bytes are searched first, forward, with
+// IndexByte, which takes many bytes a step where a backward search takes
+// one; the rest only when they hold none.
 func lastSpaceParen(s string) int {
-	for end := len(s); ; {
+	from := max(len(s)-errnoTail, 0)
+	last := -1
+	for i := from; ; i++ {
+		j := strings.IndexByte(s[i:], '(')
+		if j < 0 {
+			break
+		}
+		if i += j; i > 0 && s[i-1] == ' ' {
+			last = i - 1
+		}
+	}
+	if last >= 0 {
+		return last
+	}
+	for end := from; ; {
 		j := strings.LastIndexByte(s[:end], '(')
 		if j < 1 {
 			return -1

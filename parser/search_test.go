@@ -194,6 +194,11 @@ func TestNginxSearches(t *testing.T) {
 		strings.Repeat("x", 7) + "(" + strings.Repeat("x", 8),
 		"(\xa8" + strings.Repeat("x", 14),
 		"f ((",
+		// lastSpaceParen's tail: " (" only before it, "(" in it with no
+		// space before, and " (" across its start.
+		strings.Repeat("x", 100) + " (" + strings.Repeat("y", 70),
+		"a (b" + strings.Repeat("(", 70),
+		"z (" + strings.Repeat("y", 63),
 		"w while while while w",
 		" while ",
 		"while ",
