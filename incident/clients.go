@@ -152,7 +152,9 @@ func (s *v4Set) each(fn func(uint32)) {
 }
 
 // parseIPv4 reads a dotted-quad IPv4 address as netip.ParseAddr does:
-// four decimal fields of 0 to 255, no leading zeros, nothing else.
+// four decimal fields of 0 to 255, no leading zeros, nothing else. A
+// field's second and third digits are read without a loop: it runs on
+// every record with a client.
 func parseIPv4(s string) (uint32, bool) {
 	if len(s) < 7 || len(s) > 15 {
 		return 0, false
@@ -161,23 +163,34 @@ func parseIPv4(s string) (uint32, bool) {
 	i := 0
 	for f := range 4 {
 		if f > 0 {
-			if s[i] != '.' {
+			if i == len(s) || s[i] != '.' {
 				return 0, false
 			}
 			i++
 		}
-		if i == len(s) || s[i]-'0' > 9 {
+		if i == len(s) {
 			return 0, false
 		}
-		v := uint32(s[i] - '0')
+		v := uint32(s[i]) - '0'
+		if v > 9 {
+			return 0, false
+		}
 		i++
 		// Up to two more digits, unless the first was a zero (a leading
 		// zero, or the field 0).
-		for n := 1; v != 0 && n < 3 && i < len(s) && s[i]-'0' <= 9; n++ {
-			v = v*10 + uint32(s[i]-'0')
-			i++
+		if v != 0 && i < len(s) {
+			if d := uint32(s[i]) - '0'; d <= 9 {
+				v = v*10 + d
+				i++
+				if i < len(s) {
+					if d := uint32(s[i]) - '0'; d <= 9 {
+						v = v*10 + d
+						i++
+					}
+				}
+			}
 		}
-		if v > 255 || i == len(s) && f < 3 {
+		if v > 255 {
 			return 0, false
 		}
 		a = a<<8 | v
