@@ -470,8 +470,10 @@ func lastIndex(s, sep string) int {
 	}
 }
 
-// errnoTail is how near the end of a message lastSpaceParen looks first:
-// " (N: text)" with the longest of the errno texts the servers write.
+// errnoTail is how near the end of a message lastSpaceParen looks first.
+// " (N: text)" with the longest of Linux's errno texts ("Invalid or
+// incomplete multibyte or wide character") is 57 bytes; a longer one is
+// still found, by the search of the bytes before.
 const errnoTail = 64
 
 // lastSpaceParen is strings.LastIndex(s, " ("). The errno of a message is
