@@ -153,13 +153,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 		{name: "(d) gzip -dc error.log.gz", lines: ds.nginxLines, bytes: ds.nginxBytes,
 			cmd: []string{"gzip", "-dc", ds.path("error.log.gz")}, okCodes: []int{0}},
 	}
+	// (a) again, each record dropped after a stage (a hidden flag): where
+	// (a)'s time goes, in the real pipeline on both cores.
+	var stages []*step
+	for _, st := range []struct{ flag, name string }{
+		{"parse", "read and parse"},
+		{"match", "+ match, prepare, count by rule"},
+	} {
+		stages = append(stages, &step{name: st.name, lines: ds.allLines(), bytes: ds.allBytes(), okCodes: []int{0},
+			cmd: append([]string{c.bin, "analyze", "--format", "json", "--stop-after", st.flag}, logs...)})
+	}
 	warm(ds)
 	load := []string{loadAvg()}
-	fmt.Fprintf(stderr, "bench-e2e: timing %d runs of each of %d commands\n", c.reps, len(steps))
+	fmt.Fprintf(stderr, "bench-e2e: timing %d runs of each of %d commands\n", c.reps, len(steps)+len(stages))
 	// Interleave the repetitions so that a slow spell of the machine
 	// hits every command alike.
 	for range c.reps {
-		for _, s := range steps {
+		for _, s := range append(steps, stages...) {
 			if err := s.measure(); err != nil {
 				return err
 			}
@@ -213,7 +223,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	report(stdout, c, version, ds, nrules, anchors, steps, sizes, load, watch)
+	report(stdout, c, version, ds, nrules, anchors, steps, stages, sizes, load, watch)
 
 	if c.cpuprofile != "" {
 		if err := profile(stdout, stderr, c.bin, c.cpuprofile, ds.dir, 1, false); err != nil {
@@ -522,7 +532,7 @@ type sizeRow struct {
 
 func mb(b int64) float64 { return float64(b) / 1e6 }
 
-func report(w io.Writer, c config, version string, d *dataSet, nrules int, anchors []string, steps []*step, sizes []*sizeRow, load []string, watch *watchResult) {
+func report(w io.Writer, c config, version string, d *dataSet, nrules int, anchors []string, steps, stages []*step, sizes []*sizeRow, load []string, watch *watchResult) {
 	fmt.Fprintf(w, "\nlogtriage end-to-end benchmark: %s, %d CPUs, median of %d runs, warm page cache\n",
 		version, runtime.NumCPU(), c.reps)
 	fmt.Fprintf(w, "load average (1, 5, 15 min) before the timed runs: %s, after the size runs: %s; other work on the machine slows every step\n",
@@ -558,6 +568,7 @@ func report(w io.Writer, c config, version string, d *dataSet, nrules int, ancho
 	a, b, cc, dd := median(steps[0].wall), median(steps[1].wall), median(steps[2].wall), median(steps[3].wall)
 	fmt.Fprintf(w, "\nratio analyze / grep -cE          %6.2fx  (a / b, medians; best runs %.2fx)\n", a/b, slices.Min(steps[0].wall)/slices.Min(steps[1].wall))
 	fmt.Fprintf(w, "ratio analyze .gz / gzip -dc      %6.2fx  (c / d, medians; best runs %.2fx)\n\n", cc/dd, slices.Min(steps[2].wall)/slices.Min(steps[3].wall))
+	reportStages(w, steps[0], steps[1], stages)
 
 	fmt.Fprintln(w, "peak RSS of logtriage analyze --format json (3 logs) by input size")
 	fmt.Fprintf(w, "%-8s %9s %8s %8s %8s %12s %14s\n", "input", "lines", "MB", "seconds", "MB/s", "peak RSS MB", "vs ~10 MB")
@@ -578,6 +589,21 @@ func report(w io.Writer, c config, version string, d *dataSet, nrules int, ancho
 		return
 	}
 	reportWatch(w, watch)
+}
+
+// reportStages prints where the time of a, the whole analyze, goes: each
+// stage's run adds one stage to the one before, and a adds the rest.
+func reportStages(w io.Writer, a, grep *step, stages []*step) {
+	fmt.Fprintln(w, "where (a)'s time goes: (a) again, each record dropped after a stage (analyze --stop-after)")
+	fmt.Fprintf(w, "%-50s %8s %8s %7s %5s %8s\n", "stage", "seconds", "added", "cpu s", "cores", "vs grep")
+	rows := append(slices.Clone(stages), &step{name: "+ incident engine and report: (a)", wall: a.wall, cpu: a.cpu})
+	before := 0.0
+	for _, s := range rows {
+		med := median(s.wall)
+		fmt.Fprintf(w, "%-50s %8.3f %+8.3f %7.2f %5.2f %7.2fx\n", s.name, med, med-before, median(s.cpu), median(s.cpu)/med, med/median(grep.wall))
+		before = med
+	}
+	fmt.Fprintln(w)
 }
 
 // monthOfLogs writes the nginx log of d as days gzipped daily logs in

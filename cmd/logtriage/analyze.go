@@ -52,6 +52,9 @@ type analyzeCmd struct {
 	Until    string   `placeholder:"TIME" help:"Only records before TIME (same forms as --since)."`
 	Progress string   `default:"auto" enum:"auto,always,never" help:"Progress on stderr: auto (terminal and large input), always, never."`
 	Inputs   []string `arg:"" optional:"" name:"PATH" help:"Error logs: files, globs, .gz, rotated sets, '-' for stdin. Default: the standard locations that exist."`
+	// StopAfter is for `make bench-e2e`, which times the stages of the
+	// real pipeline on the real binary: each run adds one stage.
+	StopAfter string `name:"stop-after" hidden:"" enum:",parse,match" default:"" help:"Drop each record after this stage: parse (read and parsed) or match (also matched and counted by rule). No incident is made."`
 }
 
 func (c *analyzeCmd) Help() string {
@@ -81,6 +84,7 @@ func (c *analyzeCmd) Run(g *Globals, e *env) error {
 	if err != nil {
 		return err
 	}
+	o.stopAfter = c.StopAfter
 	if o.since, err = parseTimeFlag("--since", c.Since, o); err != nil {
 		return err
 	}

@@ -43,6 +43,10 @@ type pipelineOpts struct {
 	// keepBlocks, for tests, leaves the blocks records are read into to
 	// the collector instead of reading into them again.
 	keepBlocks bool
+	// stopAfter, for benchmarks, drops each record after a stage:
+	// "parse", or "match" (matched, prepared for the engine and counted
+	// by rule); "": none.
+	stopAfter string
 }
 
 // analyzeInputs wires source → parser → timeline → rules → incident and
@@ -78,6 +82,9 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 	}
 	// Each worker matches with a cache of its own.
 	newPrepare := func() func(e *parser.Entry, v *matched) {
+		if o.stopAfter == "parse" {
+			return func(*parser.Entry, *matched) {}
+		}
 		mt := o.set.NewMatcher()
 		return func(e *parser.Entry, v *matched) {
 			if !o.since.IsZero() && e.Time.Before(o.since) || !o.until.IsZero() && !e.Time.Before(o.until) {
@@ -97,7 +104,7 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 		}
 	}
 	emit := func(e *parser.Entry, v *matched) {
-		if v.outside {
+		if v.outside || o.stopAfter == "parse" {
 			return
 		}
 		if o.seen != nil {
@@ -108,6 +115,9 @@ func analyzeInputs(ctx context.Context, ins []timeline.Input, o pipelineOpts, st
 			m = &v.m
 		}
 		cov.Count(e, m)
+		if o.stopAfter == "match" {
+			return
+		}
 		if report.Problem(e, m) {
 			rate.Add(e.Time)
 		}
