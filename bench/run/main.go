@@ -165,11 +165,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	warm(ds)
 	load := []string{loadAvg()}
-	fmt.Fprintf(stderr, "bench-e2e: timing %d runs of each of %d commands\n", c.reps, len(steps)+len(stages))
+	timed := append(slices.Clone(steps), stages...)
+	fmt.Fprintf(stderr, "bench-e2e: timing %d runs of each of %d commands\n", c.reps, len(timed))
 	// Interleave the repetitions so that a slow spell of the machine
 	// hits every command alike.
 	for range c.reps {
-		for _, s := range append(steps, stages...) {
+		for _, s := range timed {
 			if err := s.measure(); err != nil {
 				return err
 			}
