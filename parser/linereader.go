@@ -191,6 +191,3 @@ func (lr *LineReader) line(text []byte, n int64, cut bool) Line {
 	lr.lineNo++
 	return l
 }
-
-// Offset returns the offset just past the last line returned.
-func (lr *LineReader) Offset() int64 { return lr.offset }
