@@ -160,7 +160,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		{"parse", "read and parse"},
 		{"match", "+ match, prepare, count by rule"},
 	} {
-		stages = append(stages, &step{name: st.name, lines: ds.allLines(), bytes: ds.allBytes(), okCodes: []int{0},
+		stages = append(stages, &step{name: st.name, okCodes: []int{0}, // the stage table shows no lines/s
 			cmd: append([]string{c.bin, "analyze", "--format", "json", "--stop-after", st.flag}, logs...)})
 	}
 	warm(ds)
